@@ -1,0 +1,32 @@
+# Graph-attention probing pipeline: do a model's attention heads encode the
+# edges of a graph written as text? See README.md and ../shared/DESIGN.md.
+
+from snakemake.utils import min_version, validate
+
+min_version("9.0")
+
+
+configfile: "config/config.yaml"
+
+
+# Validate at load (and fill defaults), before any job is planned.
+validate(config, "config/schema.yaml")
+
+from graphattn.config import check as check_config
+
+check_config(config)
+
+
+include: "rules/common.smk"
+include: "rules/graphs.smk"
+include: "rules/attention.smk"
+include: "rules/datasets.smk"
+include: "rules/probes.smk"
+include: "rules/tables.smk"
+
+
+rule all:
+    input:
+        "results/tables/ablation.csv",
+        "results/tables/ablation.md",
+    default_target: True

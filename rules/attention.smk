@@ -1,0 +1,42 @@
+rule dump_attention:
+    input:
+        prompts="results/prompts/{graph_set}/{notation}.jsonl",
+    output:
+        dump="results/attention/{model}/{graph_set}/{notation}/dense.npy",
+        meta="results/attention/{model}/{graph_set}/{notation}/dense.json",
+    params:
+        model=lambda w: config["models"][w.model],
+        max_nodes=lambda w: config["graph_sets"][w.graph_set]["max_nodes"],
+    threads: 2
+    resources:
+        mem_mb=4000,
+        runtime=60,
+    log:
+        "logs/dump_attention/{model}/{graph_set}/{notation}.log",
+    benchmark:
+        "benchmarks/dump_attention/{model}/{graph_set}/{notation}.tsv"
+    conda:
+        "../envs/models.yaml"
+    script:
+        "../workflow/scripts/dump_attention.py"
+
+
+rule sparsify:
+    input:
+        dump="results/attention/{model}/{graph_set}/{notation}/dense.npy",
+        meta="results/attention/{model}/{graph_set}/{notation}/dense.json",
+    output:
+        "results/attention/{model}/{graph_set}/{notation}/k{k,[0-9]+}.npy",
+    params:
+        k=lambda w: int(w.k),
+    resources:
+        mem_mb=2000,
+        runtime=20,
+    log:
+        "logs/sparsify/{model}/{graph_set}/{notation}/k{k}.log",
+    benchmark:
+        "benchmarks/sparsify/{model}/{graph_set}/{notation}/k{k}.tsv"
+    conda:
+        "../envs/pipeline.yaml"
+    script:
+        "../workflow/scripts/sparsify.py"

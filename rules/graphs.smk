@@ -1,0 +1,27 @@
+rule generate_graphs:
+    output:
+        "results/graphs/{graph_set}.json",
+    params:
+        graph_set=lambda w: config["graph_sets"][w.graph_set],
+    log:
+        "logs/generate_graphs/{graph_set}.log",
+    conda:
+        "../envs/pipeline.yaml"
+    script:
+        "../workflow/scripts/generate_graphs.py"
+
+
+rule render_prompts:
+    input:
+        "results/graphs/{graph_set}.json",
+    output:
+        "results/prompts/{graph_set}/{notation}.jsonl",
+    params:
+        orderings=config["orderings"],
+        seed=lambda w: config["graph_sets"][w.graph_set]["seed"],
+    log:
+        "logs/render_prompts/{graph_set}/{notation}.log",
+    conda:
+        "../envs/pipeline.yaml"
+    script:
+        "../workflow/scripts/render_prompts.py"

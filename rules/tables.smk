@@ -1,0 +1,22 @@
+localrules:
+    ablation_table,
+
+
+rule ablation_table:
+    input:
+        metrics_files(),
+    output:
+        csv=report(
+            "results/tables/ablation.csv",
+            caption="../workflow/report/ablation.rst",
+            category="Ablation table",
+        ),
+        md="results/tables/ablation.md",
+    params:
+        runs=grid(),
+    log:
+        "logs/ablation_table.log",
+    conda:
+        "../envs/pipeline.yaml"
+    script:
+        "../workflow/scripts/ablation_table.py"

@@ -1,0 +1,70 @@
+"""Combine a (sparsified) dump into one probe-ready dataset for one mention selection.
+
+Orderings of the same graph are averaged (node indices are the graph's own, so
+node identity is kept across orderings), the ground-truth adjacency is attached
+and graphs, never pairs, are split into train/val/test.
+"""
+
+from __future__ import annotations
+
+import json
+
+import numpy as np
+
+from .atomic import load_npz, save_npz
+from .graphs import Graph
+
+SPLITS = {"train": 0, "val": 1, "test": 2}
+
+
+def split_graphs(n_graphs: int, train: float, val: float, seed: int) -> np.ndarray:
+    """Assign each graph to 0 (train), 1 (val) or 2 (test); every split gets at least one graph."""
+    if n_graphs < 3:
+        raise ValueError(f"need at least 3 graphs to split into train/val/test, got {n_graphs}")
+    if not (0 < train < 1 and 0 < val < 1 and train + val < 1):
+        raise ValueError(f"split fractions must satisfy 0 < train, val and train + val < 1; got train={train}, val={val}")
+    order = np.random.default_rng(seed).permutation(n_graphs)
+    n_train = min(max(1, round(train * n_graphs)), n_graphs - 2)
+    n_val = min(max(1, round(val * n_graphs)), n_graphs - n_train - 1)
+    split = np.full(n_graphs, SPLITS["test"], dtype=np.int8)
+    split[order[:n_train]] = SPLITS["train"]
+    split[order[n_train:n_train + n_val]] = SPLITS["val"]
+    return split
+
+
+def combine(dump_path: str, meta_path: str, graphs: list[Graph], max_nodes: int, selection: str,
+            train: float, val: float, seed: int) -> dict[str, np.ndarray]:
+    with open(meta_path) as fh:
+        meta = json.load(fh)
+    if selection not in meta["selections"]:
+        raise ValueError(f"unknown selection {selection!r}; accepted: {meta['selections']}")
+    s = meta["selections"].index(selection)
+    dump = np.load(dump_path, mmap_mode="r", allow_pickle=False)
+    n_layers, n_heads = meta["n_layers"], meta["n_heads"]
+
+    by_id = {g.id: g for g in graphs}
+    graph_ids = sorted(set(meta["graph_id"]))
+    row_of = {gid: r for r, gid in enumerate(graph_ids)}
+    sums = np.zeros((len(graph_ids), n_layers * n_heads, max_nodes, max_nodes), dtype=np.float64)
+    counts = np.zeros(len(graph_ids), dtype=np.int64)
+    for p, gid in enumerate(meta["graph_id"]):
+        r = row_of[gid]
+        sums[r] += np.asarray(dump[p, s], dtype=np.float64).reshape(n_layers * n_heads, max_nodes, max_nodes)
+        counts[r] += 1
+
+    return {
+        "x": (sums / counts[:, None, None, None]).astype(np.float32),
+        "adj": np.stack([by_id[gid].adjacency(max_nodes) for gid in graph_ids]),
+        "n_nodes": np.array([by_id[gid].n_nodes for gid in graph_ids], dtype=np.int64),
+        "graph_id": np.array(graph_ids, dtype=np.int64),
+        "split": split_graphs(len(graph_ids), train, val, seed),
+        "n_layers": np.array(n_layers),
+        "n_heads": np.array(n_heads),
+    }
+
+
+def save(path: str, dataset: dict[str, np.ndarray]) -> None:
+    save_npz(path, **dataset)
+
+
+load = load_npz

@@ -1,0 +1,52 @@
+"""Collect every probe run's metrics.json into the ablation table."""
+
+from __future__ import annotations
+
+import json
+
+import pandas as pd
+
+from .atomic import write_text
+
+KEYS = ["model", "graph_set", "notation", "selection", "k", "probe"]
+COLUMNS = KEYS + [
+    "n_seeds", "acc_mean", "acc_std", "f1_mean", "f1_std", "precision_mean", "recall_mean",
+    "auroc_mean", "auprc_mean", "positive_rate", "not_converged",
+]
+
+
+def load_runs(metric_paths: list[str], runs: list[dict]) -> pd.DataFrame:
+    """One row per run: its keys (model, graph_set, ..., seed) and its test metrics."""
+    if len(metric_paths) != len(runs):
+        raise ValueError(f"{len(metric_paths)} metrics files but {len(runs)} run descriptions")
+    rows = []
+    for path, run in zip(metric_paths, runs):
+        with open(path) as fh:
+            metrics = json.load(fh)
+        rows.append({**{key: str(run[key]) for key in KEYS}, "seed": run["seed"], **metrics})
+    return pd.DataFrame(rows)
+
+
+def ablation_table(runs: pd.DataFrame) -> pd.DataFrame:
+    """Mean and spread over seeds, one row per model x graph set x notation x selection x k x probe."""
+    grouped = runs.groupby(KEYS, sort=True)
+    table = pd.DataFrame({
+        "n_seeds": grouped["seed"].nunique(),
+        "acc_mean": grouped["acc"].mean(),
+        # ddof=0: with one seed the spread is 0, not NaN.
+        "acc_std": grouped["acc"].std(ddof=0),
+        "f1_mean": grouped["f1"].mean(),
+        "f1_std": grouped["f1"].std(ddof=0),
+        "precision_mean": grouped["precision"].mean(),
+        "recall_mean": grouped["recall"].mean(),
+        "auroc_mean": grouped["auroc"].mean(),
+        "auprc_mean": grouped["auprc"].mean(),
+        "positive_rate": grouped["positive_rate"].mean(),
+        "not_converged": grouped["converged"].apply(lambda c: int((~c.astype(bool)).sum())),
+    }).reset_index()
+    return table[COLUMNS].round(4)
+
+
+def write(table: pd.DataFrame, csv_path: str, md_path: str) -> None:
+    write_text(csv_path, table.to_csv(index=False))
+    write_text(md_path, table.to_markdown(index=False, floatfmt=".3f") + "\n")

@@ -1,0 +1,12 @@
+from graphattn import datasets, graphs
+from graphattn.rule_log import log_to
+
+with log_to(snakemake.log[0]) as log:
+    loaded, max_nodes = graphs.load(snakemake.input.graphs)
+    split = snakemake.params.split
+    dataset = datasets.combine(
+        snakemake.input.dump, snakemake.input.meta, loaded, max_nodes,
+        snakemake.wildcards.selection, split["train"], split["val"], split["seed"],
+    )
+    datasets.save(snakemake.output[0], dataset)
+    log.info("dataset %s: x %s", snakemake.output[0], dataset["x"].shape)

@@ -1,0 +1,15 @@
+from graphattn.attention import dump_attention
+from graphattn.rule_log import log_to
+
+with log_to(snakemake.log[0]):
+    model = snakemake.params.model
+    dump_attention(
+        prompts_path=snakemake.input.prompts,
+        out_path=snakemake.output.dump,
+        meta_path=snakemake.output.meta,
+        model_path=model["path"],
+        max_nodes=snakemake.params.max_nodes,
+        batch_size=model["batch_size"],
+        dtype=model["dtype"],
+        device=model["device"],
+    )
