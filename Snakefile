@@ -6,7 +6,11 @@ from snakemake.utils import min_version, validate
 min_version("9.0")
 
 
-configfile: "config/config.yaml"
+# A --configfile on the command line is a complete config (e.g. config/paper.yaml):
+# it replaces the embedded default instead of being merged into it.
+if not workflow.overwrite_configfiles:
+
+    configfile: "config/config.yaml"
 
 
 # Validate at load (and fill defaults), before any job is planned.

@@ -12,9 +12,9 @@ rule dump_attention:
         mem_mb=4000,
         runtime=60,
     log:
-        "logs/dump_attention/{model}/{graph_set}/{notation}.log",
+        "results/logs/dump_attention/{model}/{graph_set}/{notation}.log",
     benchmark:
-        "benchmarks/dump_attention/{model}/{graph_set}/{notation}.tsv"
+        "results/benchmarks/dump_attention/{model}/{graph_set}/{notation}.tsv"
     conda:
         "../envs/models.yaml"
     script:
@@ -33,9 +33,9 @@ rule sparsify:
         mem_mb=2000,
         runtime=20,
     log:
-        "logs/sparsify/{model}/{graph_set}/{notation}/k{k}.log",
+        "results/logs/sparsify/{model}/{graph_set}/{notation}/k{k}.log",
     benchmark:
-        "benchmarks/sparsify/{model}/{graph_set}/{notation}/k{k}.tsv"
+        "results/benchmarks/sparsify/{model}/{graph_set}/{notation}/k{k}.tsv"
     conda:
         "../envs/pipeline.yaml"
     script:

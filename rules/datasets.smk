@@ -11,7 +11,7 @@ rule combine:
         mem_mb=2000,
         runtime=20,
     log:
-        "logs/combine/{model}/{graph_set}/{notation}/{selection}/k{k}.log",
+        "results/logs/combine/{model}/{graph_set}/{notation}/{selection}/k{k}.log",
     conda:
         "../envs/pipeline.yaml"
     script:

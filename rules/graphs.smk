@@ -4,7 +4,7 @@ rule generate_graphs:
     params:
         graph_set=lambda w: config["graph_sets"][w.graph_set],
     log:
-        "logs/generate_graphs/{graph_set}.log",
+        "results/logs/generate_graphs/{graph_set}.log",
     conda:
         "../envs/pipeline.yaml"
     script:
@@ -20,7 +20,7 @@ rule render_prompts:
         orderings=config["orderings"],
         seed=lambda w: config["graph_sets"][w.graph_set]["seed"],
     log:
-        "logs/render_prompts/{graph_set}/{notation}.log",
+        "results/logs/render_prompts/{graph_set}/{notation}.log",
     conda:
         "../envs/pipeline.yaml"
     script:

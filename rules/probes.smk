@@ -12,9 +12,9 @@ rule train_probe:
         mem_mb=2000,
         runtime=30,
     log:
-        "logs/train_probe/{model}/{graph_set}/{notation}/{selection}/k{k}/{probe}/seed{seed}.log",
+        "results/logs/train_probe/{model}/{graph_set}/{notation}/{selection}/k{k}/{probe}/seed{seed}.log",
     benchmark:
-        "benchmarks/train_probe/{model}/{graph_set}/{notation}/{selection}/k{k}/{probe}/seed{seed}.tsv"
+        "results/benchmarks/train_probe/{model}/{graph_set}/{notation}/{selection}/k{k}/{probe}/seed{seed}.tsv"
     conda:
         "../envs/probes.yaml"
     script:

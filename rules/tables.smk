@@ -15,7 +15,7 @@ rule ablation_table:
     params:
         runs=grid(),
     log:
-        "logs/ablation_table.log",
+        "results/logs/ablation_table.log",
     conda:
         "../envs/pipeline.yaml"
     script:

@@ -1,0 +1,33 @@
+import json
+
+import numpy as np
+import pytest
+
+from graphattn import tables
+
+
+def write_metrics(tmp_path, name, **metrics):
+    path = tmp_path / f"{name}.json"
+    base = dict(acc=0.5, f1=0.5, precision=0.5, recall=0.5, auroc=0.5, auprc=0.5, positive_rate=0.3, converged=True)
+    path.write_text(json.dumps({**base, **metrics}))
+    return str(path)
+
+
+def test_ablation_table_mean_and_spread_over_seeds(tmp_path):
+    run = dict(model="m", graph_set="g", notation="arrow", selection="all", k="none", probe="mlp")
+    paths = [write_metrics(tmp_path, "a", f1=0.8, acc=0.9), write_metrics(tmp_path, "b", f1=0.6, acc=0.7, converged=False),
+             write_metrics(tmp_path, "c", f1=0.1)]
+    runs = [dict(run, seed=0), dict(run, seed=1), dict(run, k=3, seed=0)]
+    table = tables.ablation_table(tables.load_runs(paths, runs))
+    assert list(table.columns) == tables.COLUMNS
+    assert table["k"].tolist() == ["3", "none"]
+    row = table.set_index("k").loc["none"]
+    assert row.n_seeds == 2 and row.f1_mean == pytest.approx(0.7) and row.f1_std == pytest.approx(0.1)
+    assert row.acc_mean == pytest.approx(0.8) and row.not_converged == 1
+    tables.write(table, tmp_path / "t.csv", tmp_path / "t.md")
+    assert (tmp_path / "t.md").read_text().startswith("| model")
+
+
+def test_load_runs_refuses_mismatched_lists(tmp_path):
+    with pytest.raises(ValueError, match="1 metrics files but 0 run descriptions"):
+        tables.load_runs([write_metrics(tmp_path, "a")], [])
