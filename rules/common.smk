@@ -31,14 +31,16 @@ def grid():
     ]
 
 
-PROBE_DIR = "results/probes/{model}/{graph_set}/{notation}/{selection}/k{k}/{probe}/seed{seed}"
-
-
 def metrics_files():
-    return [(PROBE_DIR + "/metrics.json").format(**run) for run in grid()]
+    return [
+        "results/probes/{model}/{graph_set}/{notation}/{selection}/k{k}/{probe}/seed{seed}/metrics.json".format(
+            **run
+        )
+        for run in grid()
+    ]
 
 
 def sparse_dump(wildcards):
     """k=none is the dense dump itself: no copy."""
-    base = "results/attention/{model}/{graph_set}/{notation}/".format(**wildcards)
-    return base + ("dense.npy" if wildcards.k == "none" else f"k{wildcards.k}.npy")
+    name = "dense" if wildcards.k == "none" else f"k{wildcards.k}"
+    return "results/attention/{model}/{graph_set}/{notation}/{name}.npy".format(name=name, **wildcards)

@@ -2,9 +2,9 @@ rule train_probe:
     input:
         "results/datasets/{model}/{graph_set}/{notation}/{selection}/k{k}.npz",
     output:
-        metrics=PROBE_DIR + "/metrics.json",
-        history=PROBE_DIR + "/history.csv",
-        checkpoint=PROBE_DIR + "/best_model.pt",
+        metrics="results/probes/{model}/{graph_set}/{notation}/{selection}/k{k}/{probe}/seed{seed}/metrics.json",
+        history="results/probes/{model}/{graph_set}/{notation}/{selection}/k{k}/{probe}/seed{seed}/history.csv",
+        checkpoint="results/probes/{model}/{graph_set}/{notation}/{selection}/k{k}/{probe}/seed{seed}/best_model.pt",
     params:
         hyper=lambda w: config["probes"][w.probe],
     threads: 1
