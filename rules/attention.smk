@@ -9,8 +9,9 @@ rule dump_attention:
         max_nodes=lambda w: config["graph_sets"][w.graph_set]["max_nodes"],
     threads: 2
     resources:
-        mem_mb=4000,
-        runtime=60,
+        mem_mb=lambda w: config["models"][w.model]["mem_mb"],
+        gpu=lambda w: config["models"][w.model]["gpus"],
+        runtime=120,
     log:
         "results/logs/dump_attention/{model}/{graph_set}/{notation}.log",
     benchmark:
