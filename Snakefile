@@ -1,6 +1,8 @@
 # Graph-attention probing pipeline: do a model's attention heads encode the
 # edges of a graph written as text? See README.md and ../shared/DESIGN.md.
 
+import os
+
 from snakemake.utils import min_version, validate
 
 min_version("9.0")
@@ -19,6 +21,10 @@ validate(config, "config/schema.yaml")
 from graphattn.config import check as check_config
 
 check_config(config)
+
+# Nothing is fetched from a model hub at run time unless a model entry allows it.
+if not any(m.get("allow_download") for m in config["models"].values()):
+    os.environ["HF_HUB_OFFLINE"] = "1"
 
 
 include: "rules/common.smk"

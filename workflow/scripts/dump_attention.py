@@ -12,4 +12,5 @@ with log_to(snakemake.log[0]):
         batch_size=model["batch_size"],
         dtype=model["dtype"],
         device=model["device"],
+        allow_download=model["allow_download"],
     )

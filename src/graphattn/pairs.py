@@ -1,0 +1,34 @@
+"""Ordered node pairs (i, j), i != j, of every graph in a dataset, and their features."""
+
+from __future__ import annotations
+
+from dataclasses import dataclass
+
+import numpy as np
+
+
+@dataclass
+class Pairs:
+    graph: np.ndarray  # [P] row of the graph in the dataset
+    src: np.ndarray  # [P] node i (candidate parent)
+    dst: np.ndarray  # [P] node j (candidate child)
+    label: np.ndarray  # [P] adj[i, j]
+    split: np.ndarray  # [P] split of the graph
+
+
+def pair_index(data: dict[str, np.ndarray]) -> Pairs:
+    graph, src, dst = [], [], []
+    for g, n in enumerate(data["n_nodes"]):
+        i, j = np.nonzero(~np.eye(n, dtype=bool))
+        graph.append(np.full(len(i), g))
+        src.append(i)
+        dst.append(j)
+    graph, src, dst = (np.concatenate(a) for a in (graph, src, dst))
+    return Pairs(graph, src, dst, data["adj"][graph, src, dst].astype(np.float32), data["split"][graph])
+
+
+def pair_features(x: np.ndarray, pairs: Pairs) -> np.ndarray:
+    """[P, 2C]: attention i -> j then j -> i, over every layer and head."""
+    forward = x[pairs.graph, :, pairs.src, pairs.dst]
+    backward = x[pairs.graph, :, pairs.dst, pairs.src]
+    return np.concatenate([forward, backward], axis=1).astype(np.float32)

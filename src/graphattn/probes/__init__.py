@@ -1,0 +1,16 @@
+"""Probes that score every ordered node pair (i, j) of a graph: is i a parent of j?
+
+Each probe is a torch module built from a dataset; ``forward(split)`` returns one
+logit per pair of that split's graphs, in the order of ``pairs.pair_index``.
+"""
+
+from .gcn import GCNProbe
+from .mlp import MLPProbe
+
+PROBES = {"mlp": MLPProbe, "gcn": GCNProbe}
+
+
+def probe_class(name: str):
+    if name not in PROBES:
+        raise ValueError(f"unknown probe {name!r}; accepted: {sorted(PROBES)}")
+    return PROBES[name]

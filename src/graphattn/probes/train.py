@@ -1,0 +1,104 @@
+"""Train one probe on one dataset with one seed; write metrics.json, history.csv, best_model.pt."""
+
+from __future__ import annotations
+
+import copy
+import logging
+import random
+from pathlib import Path
+
+import numpy as np
+import pandas as pd
+import torch
+from tqdm import tqdm
+
+from .. import metrics
+from ..atomic import atomic_path, load_npz, write_json, write_text
+from ..pairs import pair_index
+from . import probe_class
+
+log = logging.getLogger(__name__)
+TRAIN, VAL, TEST = 0, 1, 2
+
+
+def seed_everything(seed: int) -> None:
+    random.seed(seed)
+    np.random.seed(seed)
+    torch.manual_seed(seed)
+    torch.use_deterministic_algorithms(True, warn_only=True)
+
+
+def evaluate(model, split: int, labels: torch.Tensor, loss_fn) -> tuple[float, np.ndarray]:
+    model.eval()
+    with torch.no_grad():
+        logits = model(split)
+    return float(loss_fn(logits, labels)), torch.sigmoid(logits).numpy()
+
+
+def fit(model, labels: dict[int, torch.Tensor], hyper: dict, loss_fn) -> tuple[dict, pd.DataFrame]:
+    """Full-batch Adam with early stopping on validation AUPRC; returns the best state and the history."""
+    optimiser = torch.optim.Adam(model.parameters(), lr=hyper["lr"], weight_decay=hyper["weight_decay"])
+    best = {"auprc": -1.0, "epoch": 0, "state": copy.deepcopy(model.state_dict())}
+    history = []
+    for epoch in (bar := tqdm(range(1, hyper["epochs"] + 1), desc="train_probe", unit="epoch")):
+        model.train()
+        optimiser.zero_grad()
+        loss = loss_fn(model(TRAIN), labels[TRAIN])
+        loss.backward()
+        optimiser.step()
+
+        val_loss, val_scores = evaluate(model, VAL, labels[VAL], loss_fn)
+        y_val = labels[VAL].numpy()
+        val = metrics.pair_metrics(y_val, val_scores, metrics.best_threshold(y_val, val_scores))
+        history.append({"epoch": epoch, "train_loss": loss.item(), "val_loss": val_loss,
+                        "val_f1": val["f1"], "val_auroc": val["auroc"]})
+        bar.set_postfix(loss=f"{loss.item():.3f}", val_f1=f"{val['f1']:.3f}")
+        if (val["auprc"] or 0.0) > best["auprc"] + 1e-4:
+            best = {"auprc": val["auprc"] or 0.0, "epoch": epoch, "state": copy.deepcopy(model.state_dict())}
+        elif epoch - best["epoch"] >= hyper["patience"]:
+            break
+    return best, pd.DataFrame(history)
+
+
+def train_probe(dataset_path: str, out_dir: str | Path, probe: str, hyper: dict, seed: int) -> dict:
+    cls = probe_class(probe)
+    seed_everything(seed)
+    data = load_npz(dataset_path)
+    pairs = pair_index(data)
+    labels = {s: torch.from_numpy(pairs.label[pairs.split == s]) for s in (TRAIN, VAL, TEST)}
+    for s, name in ((TRAIN, "train"), (VAL, "val"), (TEST, "test")):
+        if labels[s].sum() == 0:
+            raise ValueError(f"{dataset_path}: the {name} split has no edge; use more graphs")
+
+    model = cls(data, pairs, hyper)
+    n_pos = float(labels[TRAIN].sum())
+    # Edges are the minority class: weight positives by the negative/positive ratio.
+    loss_fn = torch.nn.BCEWithLogitsLoss(pos_weight=torch.tensor((len(labels[TRAIN]) - n_pos) / n_pos))
+    best, history = fit(model, labels, hyper, loss_fn)
+    model.load_state_dict(best["state"])
+
+    _, val_scores = evaluate(model, VAL, labels[VAL], loss_fn)
+    _, test_scores = evaluate(model, TEST, labels[TEST], loss_fn)
+    threshold = metrics.best_threshold(labels[VAL].numpy(), val_scores)
+    val = metrics.pair_metrics(labels[VAL].numpy(), val_scores, threshold)
+    result = {
+        **metrics.pair_metrics(labels[TEST].numpy(), test_scores, threshold),
+        "threshold": threshold,
+        "val": val,
+        "best_epoch": best["epoch"],
+        "epochs_run": len(history),
+        # A probe that never clearly beats "everything is an edge" on validation did not learn.
+        "converged": bool(val["f1"] > 1.2 * metrics.chance_f1(val["positive_rate"])),
+        "probe": probe,
+        "seed": seed,
+        "n_train_pairs": len(labels[TRAIN]),
+        "n_val_pairs": len(labels[VAL]),
+        "n_test_pairs": len(labels[TEST]),
+    }
+    out_dir = Path(out_dir)
+    with atomic_path(out_dir / "best_model.pt") as tmp:
+        torch.save({"state_dict": best["state"], "probe": probe, "hyper": dict(hyper), "seed": seed}, tmp)
+    write_text(out_dir / "history.csv", history.to_csv(index=False))
+    write_json(out_dir / "metrics.json", result)
+    log.info("%s seed %d: test F1 %.3f (threshold %.3f, best epoch %d)", probe, seed, result["f1"], threshold, best["epoch"])
+    return result
