@@ -1,0 +1,31 @@
+import numpy as np
+import pytest
+
+from graphattn.metrics import best_threshold, chance_f1, pair_metrics
+
+
+def test_pair_metrics_on_a_hand_made_case():
+    y = np.array([1, 1, 0, 0, 0, 1])
+    scores = np.array([0.9, 0.4, 0.6, 0.1, 0.2, 0.8])
+    m = pair_metrics(y, scores, threshold=0.5)
+    # predicted positive: 0.9, 0.6, 0.8 -> tp 2, fp 1, fn 1
+    assert m["precision"] == pytest.approx(2 / 3) and m["recall"] == pytest.approx(2 / 3)
+    assert m["f1"] == pytest.approx(2 / 3) and m["acc"] == pytest.approx(4 / 6)
+    assert m["auroc"] == pytest.approx(8 / 9) and m["positive_rate"] == 0.5 and m["n_pairs"] == 6
+
+
+def test_best_threshold_separates_when_possible():
+    y = np.array([0, 0, 1, 1, 0])
+    scores = np.array([0.1, 0.3, 0.7, 0.8, 0.2])
+    t = best_threshold(y, scores)
+    assert 0.3 < t <= 0.7 and pair_metrics(y, scores, t)["f1"] == 1.0
+
+
+def test_one_class_gives_no_auroc_and_no_crash():
+    m = pair_metrics(np.zeros(4), np.array([0.1, 0.2, 0.3, 0.4]), 0.5)
+    assert m["auroc"] is None and m["f1"] == 0.0
+    assert best_threshold(np.zeros(3), np.array([0.1, 0.2, 0.3])) == 0.5
+
+
+def test_chance_f1():
+    assert chance_f1(0.25) == pytest.approx(0.4)
