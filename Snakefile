@@ -19,8 +19,10 @@ if not workflow.overwrite_configfiles:
 validate(config, "config/schema.yaml")
 
 from graphattn.config import check as check_config
+from graphattn.models import check_available as check_models_available
 
 check_config(config)
+check_models_available(config["models"])
 
 # Nothing is fetched from a model hub at run time unless a model entry allows it.
 if not any(m.get("allow_download") for m in config["models"].values()):

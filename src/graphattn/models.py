@@ -10,9 +10,8 @@ import importlib.util
 import os
 from pathlib import Path
 
-import torch
-
-DTYPES = {"float32": torch.float32, "float16": torch.float16, "bfloat16": torch.bfloat16}
+# torch is imported only when a model is loaded: the workflow checks models at load time.
+DTYPES = ("float32", "float16", "bfloat16")
 
 
 class ModelNotFoundError(ValueError):
@@ -43,6 +42,18 @@ def resolve_model_path(path: str, allow_download: bool = False) -> str:
     return cached_snapshot(path)
 
 
+def check_available(models: dict[str, dict]) -> None:
+    """Fail before any job when configured models cannot be found without downloading them."""
+    missing = []
+    for name, entry in models.items():
+        try:
+            resolve_model_path(entry["path"], entry.get("allow_download", False))
+        except ModelNotFoundError as err:
+            missing.append(f"model {name!r}: {err}")
+    if missing:
+        raise ModelNotFoundError("\n".join(missing))
+
+
 def cached_snapshot(model_id: str) -> str:
     from huggingface_hub import snapshot_download
 
@@ -59,14 +70,15 @@ def cached_snapshot(model_id: str) -> str:
 def load_bridge(path: str, device: str = "cpu", dtype: str = "float32", allow_download: bool = False,
                 trust_remote_code: bool = False):
     """A TransformerBridge in eval mode, with a tokenizer that can pad."""
+    import torch
     from transformer_lens.model_bridge import TransformerBridge
 
     if not allow_download:
         os.environ["HF_HUB_OFFLINE"] = "1"
     if dtype not in DTYPES:
-        raise ValueError(f"unknown dtype {dtype!r}; accepted: {sorted(DTYPES)}")
+        raise ValueError(f"unknown dtype {dtype!r}; accepted: {list(DTYPES)}")
     bridge = TransformerBridge.boot_transformers(
-        resolve_model_path(path, allow_download), device=device, dtype=DTYPES[dtype],
+        resolve_model_path(path, allow_download), device=device, dtype=getattr(torch, dtype),
         trust_remote_code=trust_remote_code,
     )
     bridge.eval()

@@ -1,0 +1,44 @@
+"""config/paper.yaml: the seed's four models. Absent here, they must stop the run before
+any job with a message that says how to get them; pointed at tiny random-weight models of
+the same architectures, the same config plans its whole grid."""
+
+import copy
+import re
+from pathlib import Path
+
+import pytest
+import yaml
+
+import tiny_models
+from conftest import REPO, run_snakemake
+
+pytestmark = pytest.mark.e2e
+
+PAPER = yaml.safe_load((REPO / "config/paper.yaml").read_text())
+ARCH = {"llama-3.2-1b": "llama", "gemma-2-2b": "gemma2", "qwen2.5-0.5b": "qwen2", "qwen2.5-1.5b": "qwen2"}
+
+
+def test_missing_models_stop_the_run_before_any_job(tmp_path, monkeypatch):
+    monkeypatch.setenv("HF_HUB_CACHE", str(tmp_path / "empty-cache"))
+    result = run_snakemake(tmp_path, "-n", config=PAPER, check=False)
+    out = result.stdout + result.stderr
+    assert result.returncode != 0
+    for name, entry in PAPER["models"].items():
+        assert f"model {name!r}: model {entry['path']!r} is neither a local folder nor in the Hugging Face cache" in out
+        assert f"huggingface-cli download {entry['path']}" in out
+    assert str(tmp_path / "empty-cache") in out
+    assert not (tmp_path / "results").exists() and "Building DAG" not in out
+
+
+def test_paper_grid_plans_on_tiny_models_of_each_architecture(tmp_path):
+    config = copy.deepcopy(PAPER)
+    for name, entry in config["models"].items():
+        entry.update(path=str(tiny_models.build(ARCH[name], tmp_path / "models" / name)), device="cpu", dtype="float32", gpus=0)
+    out = run_snakemake(tmp_path, "-n", "--quiet", "rules", config=config).stdout
+    jobs = {rule: int(n) for rule, n in re.findall(r"^(\w+)\s+(\d+)$", out, flags=re.M)}
+    n = {key: len(config[key]) for key in ("models", "graph_sets", "notations", "selections", "k", "probes", "seeds")}
+    sparse_k = sum(k != "none" for k in config["k"])
+    assert jobs["dump_attention"] == n["models"] * n["graph_sets"] * n["notations"]
+    assert jobs["sparsify"] == jobs["dump_attention"] * sparse_k
+    assert jobs["combine"] == jobs["dump_attention"] * n["selections"] * n["k"]
+    assert jobs["train_probe"] == jobs["combine"] * n["probes"] * n["seeds"]
