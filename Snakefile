@@ -1,8 +1,6 @@
 # Graph-attention probing pipeline: do a model's attention heads encode the
 # edges of a graph written as text? See README.md and ../shared/DESIGN.md.
 
-import os
-
 from snakemake.utils import min_version, validate
 
 min_version("9.0")
@@ -23,10 +21,6 @@ from graphattn.models import check_available as check_models_available
 
 check_config(config)
 check_models_available(config["models"])
-
-# Nothing is fetched from a model hub at run time unless a model entry allows it.
-if not any(m.get("allow_download") for m in config["models"].values()):
-    os.environ["HF_HUB_OFFLINE"] = "1"
 
 
 include: "rules/common.smk"
