@@ -35,3 +35,11 @@ def test_combine_averages_orderings_and_splits_share_no_graph(tmp_path):
                                       | ids_by_split[1] & ids_by_split[2])
     datasets.save(tmp_path / "ds.npz", data)
     assert datasets.load(tmp_path / "ds.npz")["x"].shape == data["x"].shape
+
+
+def test_atomic_outputs_get_normal_permissions(tmp_path):
+    from graphattn.atomic import write_text
+
+    write_text(tmp_path / "out.txt", "x")
+    assert (tmp_path / "out.txt").stat().st_mode & 0o044 == 0o044  # readable by group and others
+    assert [f.name for f in tmp_path.iterdir()] == ["out.txt"]
