@@ -53,9 +53,11 @@ class NodeReducer:
         return [(f"blocks.{layer}.attn.hook_pattern", self.capture) for layer in range(self.n_layers)]
 
     def capture(self, pattern: torch.Tensor, hook) -> torch.Tensor:
-        a = pattern.float()
-        # [batch, selection, node, q] x [batch, head, q, k] x [batch, node, k] -> [batch, selection, head, node, node]
-        self.layers.append(torch.einsum("bsnq,bhqk,bmk->bshnm", self.query, a, self.key))
+        a = pattern.float().unsqueeze(1)  # [batch, 1, head, q, k]
+        # Q [batch, sel, 1, node, q] @ A @ K^T [batch, 1, 1, k, node] -> [batch, sel, head, node, node],
+        # as two explicit matmuls: a one-call einsum may build a q x k x node x node intermediate.
+        query_mass = self.query.unsqueeze(2) @ a
+        self.layers.append(query_mass @ self.key.transpose(1, 2)[:, None, None])
         if len(self.layers) == self.n_layers:
             raise _StopForward
         return pattern
