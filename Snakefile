@@ -25,6 +25,7 @@ check_models_available(config["models"])
 
 include: "rules/common.smk"
 include: "rules/graphs.smk"
+include: "rules/toy.smk"
 include: "rules/attention.smk"
 include: "rules/datasets.smk"
 include: "rules/probes.smk"

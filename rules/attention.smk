@@ -1,6 +1,7 @@
 rule dump_attention:
     input:
         prompts="results/prompts/{graph_set}/{notation}.jsonl",
+        model=model_folder_input,
     output:
         dump="results/attention/{model}/{graph_set}/{notation}/dense.npy",
         meta="results/attention/{model}/{graph_set}/{notation}/dense.json",

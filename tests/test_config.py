@@ -30,6 +30,11 @@ CASES = [
     (("seeds",), [], "should be non-empty"),
     (("graph_sets", "tiny", "count"), 0, "0 is less than the minimum of 3"),
     (("models",), DELETE, "'models' is a required property"),
+    (("toy", "graph_set"), "huge", "toy.graph_set: 'huge' is not a graph set; accepted: ['tiny']"),
+    (("toy", "heads"), 3, "toy.hidden (16) must be a multiple of toy.heads (3)"),
+    (("toy",), DELETE, "models.toy.path is 'pipeline:toy' but the config has no `toy` section"),
+    (("models", "toy", "path"), "pipeline:gpt", "models.toy.path: 'pipeline:gpt' is not a model the pipeline builds"),
+    (("toy", "notations"), ["parents"], "'parents' is not one of ['arrow', 'to']"),
 ]
 
 

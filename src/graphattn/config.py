@@ -27,8 +27,27 @@ def check(config: dict) -> None:
     for k in config["k"]:
         if k != "none" and k > smallest:
             problems.append(f"k: {k} is larger than the smallest graphs ({smallest} nodes); accepted: none or 1..{smallest}")
+    problems += _toy_problems(config)
     split = config["split"]
     if split["train"] + split["val"] >= 1:
         problems.append(f"split.train + split.val ({split['train']} + {split['val']}) must be below 1 to leave a test split")
     if problems:
         raise ConfigError("invalid config:\n  - " + "\n  - ".join(problems))
+
+
+def _toy_problems(config: dict) -> list[str]:
+    """Models built by the pipeline need the section that says how to build them."""
+    problems = []
+    for name, entry in config["models"].items():
+        path = entry["path"]
+        if path.startswith("pipeline:") and path != "pipeline:toy":
+            problems.append(f"models.{name}.path: {path!r} is not a model the pipeline builds; accepted: 'pipeline:toy'")
+        if path == "pipeline:toy" and "toy" not in config:
+            problems.append(f"models.{name}.path is 'pipeline:toy' but the config has no `toy` section")
+    toy = config.get("toy")
+    if toy is not None:
+        if toy["graph_set"] not in config["graph_sets"]:
+            problems.append(f"toy.graph_set: {toy['graph_set']!r} is not a graph set; accepted: {sorted(config['graph_sets'])}")
+        if toy["hidden"] % toy["heads"]:
+            problems.append(f"toy.hidden ({toy['hidden']}) must be a multiple of toy.heads ({toy['heads']})")
+    return problems

@@ -25,7 +25,10 @@ def hf_cache_dir() -> str:
 
 
 def resolve_model_path(path: str, allow_download: bool = False) -> str:
-    """``package:<module>`` -> <module>/model; a local folder -> itself; else a cached Hugging Face id."""
+    """``pipeline:<name>`` -> results/models/<name> (built by the run); ``package:<module>`` ->
+    <module>/model; a local folder -> itself; else a cached Hugging Face id."""
+    if path.startswith("pipeline:"):
+        return pipeline_model_dir(path)
     if path.startswith("package:"):
         module = path.removeprefix("package:")
         spec = importlib.util.find_spec(module)
@@ -42,10 +45,20 @@ def resolve_model_path(path: str, allow_download: bool = False) -> str:
     return cached_snapshot(path)
 
 
+def pipeline_model_dir(path: str) -> str:
+    """Where the run saves a model it trains itself, relative to the working directory."""
+    return f"results/models/{path.removeprefix('pipeline:')}"
+
+
 def check_available(models: dict[str, dict]) -> None:
-    """Fail before any job when configured models cannot be found without downloading them."""
+    """Fail before any job when configured models cannot be found without downloading them.
+
+    Models the pipeline trains itself are outputs of the run, not inputs: not checked here.
+    """
     missing = []
     for name, entry in models.items():
+        if entry["path"].startswith("pipeline:"):
+            continue
         try:
             resolve_model_path(entry["path"], entry.get("allow_download", False))
         except ModelNotFoundError as err:

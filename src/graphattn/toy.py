@@ -28,12 +28,12 @@ log = logging.getLogger(__name__)
 
 SPECIAL = {"pad_token": "<pad>", "bos_token": "<bos>", "eos_token": "<eos>", "unk_token": "<unk>"}
 WORDS = ["->", "to", ",", ".", ":", "Parents", "of", "Children", "none"]
-QUESTIONS = ("Parents", "Children")
 
 
 def build_tokenizer(scheme: str):
-    """Word level: every node name, connective and punctuation mark is one token, with offsets."""
-    from tokenizers import Regex, Tokenizer, models, pre_tokenizers
+    """Word level: every node name, connective and punctuation mark is one token, with offsets.
+    Encoding with special tokens prepends <bos>, as in training, so the dump sees what training saw."""
+    from tokenizers import Regex, Tokenizer, models, pre_tokenizers, processors
     from transformers import PreTrainedTokenizerFast
 
     vocab = {tok: i for i, tok in enumerate(list(SPECIAL.values()) + WORDS + naming.pool(scheme))}
@@ -42,6 +42,8 @@ def build_tokenizer(scheme: str):
         pre_tokenizers.WhitespaceSplit(),
         pre_tokenizers.Split(Regex(r"->|[,.:]"), behavior="isolated"),
     ])
+    tok.post_processor = processors.TemplateProcessing(
+        single=f"{SPECIAL['bos_token']} $A", special_tokens=[(SPECIAL["bos_token"], vocab[SPECIAL["bos_token"]])])
     return PreTrainedTokenizerFast(tokenizer_object=tok, **SPECIAL)
 
 
@@ -50,21 +52,27 @@ def question(graph: graphs.Graph, kind: str, node: int) -> tuple[str, str]:
     adj = graph.adjacency()
     related = np.nonzero(adj[:, node] if kind == "Parents" else adj[node])[0]
     names = sorted(graph.nodes[i] for i in related)
-    return f". {kind} of {graph.nodes[node]}:", " " + (", ".join(names) if names else "none") + "."
+    return f" {kind} of {graph.nodes[node]}:", " " + (", ".join(names) if names else "none") + "."
 
 
 @dataclass
 class Example:
     ids: list[int]
-    answer_start: int  # tokens from here on are the answer
+    scored: list[bool]  # True on answer tokens: the loss and the accuracy look only there
 
 
-def make_example(tokenizer, graph, notation, kind, node, rng) -> Example:
-    prompt = render(graph, notation, 0, rng).text
-    q, a = question(graph, kind, node)
-    context = tokenizer(prompt + q, add_special_tokens=False)["input_ids"]
-    answer = tokenizer(a, add_special_tokens=False)["input_ids"]
-    return Example([tokenizer.bos_token_id] + context + answer, 1 + len(context))
+def make_example(tokenizer, graph, notation, questions: list[tuple[str, int]], rng) -> Example:
+    """"<bos>A -> C, B -> C. Parents of C: A, B. Children of A: C." for questions [(Parents, C), (Children, A)]."""
+    def encode(text):
+        return tokenizer(text, add_special_tokens=False)["input_ids"]
+
+    ids = tokenizer(render(graph, notation, 0, rng).text + ".")["input_ids"]  # starts with <bos>
+    scored = [False] * len(ids)
+    for kind, node in questions:
+        q, a = (encode(part) for part in question(graph, kind, node))
+        ids += q + a
+        scored += [False] * len(q) + [True] * len(a)
+    return Example(ids, scored)
 
 
 def collate(examples: list[Example], pad_id: int) -> dict[str, torch.Tensor]:
@@ -73,8 +81,9 @@ def collate(examples: list[Example], pad_id: int) -> dict[str, torch.Tensor]:
     labels = torch.full((len(examples), width), -100)
     mask = torch.zeros((len(examples), width), dtype=torch.long)
     for row, e in enumerate(examples):
-        ids[row, :len(e.ids)] = torch.tensor(e.ids)
-        labels[row, e.answer_start:len(e.ids)] = torch.tensor(e.ids[e.answer_start:])
+        tokens = torch.tensor(e.ids)
+        ids[row, :len(e.ids)] = tokens
+        labels[row, :len(e.ids)] = torch.where(torch.tensor(e.scored), tokens, -100)
         mask[row, :len(e.ids)] = 1
     return {"input_ids": ids, "attention_mask": mask, "labels": labels}
 
@@ -94,7 +103,7 @@ def exact_accuracy(model, batch: dict[str, torch.Tensor]) -> float:
 
 
 class ExampleStream:
-    """Fresh random graphs for every batch, seeded: the model never sees a graph twice."""
+    """Fresh random graphs for every example, seeded: the model never sees a graph twice."""
 
     def __init__(self, tokenizer, settings: dict, notations: list[str], seed: int):
         self.tokenizer, self.settings, self.notations = tokenizer, settings, notations
@@ -105,13 +114,15 @@ class ExampleStream:
         n = int(self.rng.integers(s["min_nodes"], s["max_nodes"] + 1))
         return graphs.random_dag(0, n, s["edge_prob"], s["naming"], self.rng)
 
-    def batch(self, size: int, kinds=QUESTIONS) -> list[Example]:
+    def batch(self, size: int, questions: int, parent_share: float) -> list[Example]:
+        """``questions`` questions per graph, each about parents with probability ``parent_share``."""
         out = []
         for _ in range(size):
             g = self.graph()
-            kind = kinds[int(self.rng.integers(len(kinds)))]
             notation = self.notations[int(self.rng.integers(len(self.notations)))]
-            out.append(make_example(self.tokenizer, g, notation, kind, int(self.rng.integers(g.n_nodes)), self.rng))
+            asked = [("Parents" if self.rng.random() < parent_share else "Children", int(self.rng.integers(g.n_nodes)))
+                     for _ in range(questions)]
+            out.append(make_example(self.tokenizer, g, notation, asked, self.rng))
         return out
 
 
@@ -141,33 +152,45 @@ def save_folder(out_dir: Path, model, tokenizer) -> None:
         shutil.rmtree(tmp, ignore_errors=True)
 
 
-def train_toy(model_dir: str, history_path: str, metrics_path: str, graph_settings: dict, notations: list[str],
-              steps: int, batch_size: int, lr: float, seed: int, eval_every: int, n_heldout: int,
-              layers: int, heads: int, hidden: int) -> dict:
+def train_toy(model_dir: str, history_path: str, metrics_path: str, graph_settings: dict, toy: dict) -> dict:
+    """Train on fresh graphs until validation parent accuracy holds at >= 99% or ``toy["steps"]`` run out.
+
+    ``toy`` holds the config's ``toy`` section: notations, steps, batch_size, questions,
+    parent_share, lr, seed, eval_every, n_heldout, layers, heads, hidden.
+    """
+    seed = toy["seed"]
     torch.manual_seed(seed)
     tokenizer = build_tokenizer(graph_settings["naming"])
-    model = build_model(len(tokenizer), layers, heads, hidden, seed)
-    train = ExampleStream(tokenizer, graph_settings, notations, seed)
-    heldout = ExampleStream(tokenizer, graph_settings, notations, seed + 10_000)
-    val_parents = collate(heldout.batch(n_heldout, ("Parents",)), tokenizer.pad_token_id)
-    val_children = collate(heldout.batch(n_heldout, ("Children",)), tokenizer.pad_token_id)
+    model = build_model(len(tokenizer), toy["layers"], toy["heads"], toy["hidden"], seed)
+    pad = tokenizer.pad_token_id
 
-    optimiser = torch.optim.AdamW(model.parameters(), lr=lr, weight_decay=0.01)
+    def parent_questions(stream_seed: int) -> dict[str, torch.Tensor]:
+        stream = ExampleStream(tokenizer, graph_settings, toy["notations"], stream_seed)
+        return collate(stream.batch(toy["n_heldout"], 1, 1.0), pad)
+
+    val, test = parent_questions(seed + 1), parent_questions(seed + 2)
+    children = collate(ExampleStream(tokenizer, graph_settings, toy["notations"], seed + 3)
+                       .batch(toy["n_heldout"], 1, 0.0), pad)
+    train = ExampleStream(tokenizer, graph_settings, toy["notations"], seed)
+
+    steps = toy["steps"]
+    optimiser = torch.optim.AdamW(model.parameters(), lr=toy["lr"], weight_decay=0.01)
     warmup = max(1, steps // 20)
     schedule = torch.optim.lr_scheduler.LambdaLR(
         optimiser, lambda s: min(1.0, (s + 1) / warmup) * 0.5 * (1 + math.cos(math.pi * min(s, steps) / steps)))
     history, passes = [], 0
     for step in (bar := tqdm(range(1, steps + 1), desc="train_toy_model", unit="step")):
         model.train()
-        loss = model(**collate(train.batch(batch_size), tokenizer.pad_token_id)).loss
+        batch = collate(train.batch(toy["batch_size"], toy["questions"], toy["parent_share"]), pad)
+        loss = model(**batch).loss
         optimiser.zero_grad()
         loss.backward()
         torch.nn.utils.clip_grad_norm_(model.parameters(), 1.0)
         optimiser.step()
         schedule.step()
-        if step % eval_every == 0 or step == steps:
+        if step % toy["eval_every"] == 0 or step == steps:
             model.eval()
-            accuracy = exact_accuracy(model, val_parents)
+            accuracy = exact_accuracy(model, val)
             history.append({"step": step, "loss": loss.item(), "val_accuracy": accuracy})
             bar.set_postfix(loss=f"{loss.item():.3f}", val_acc=f"{accuracy:.3f}")
             # Stop once validation has stayed at >= 99% for three evaluations in a row.
@@ -177,10 +200,13 @@ def train_toy(model_dir: str, history_path: str, metrics_path: str, graph_settin
 
     model.eval()
     metrics = {
-        "heldout_accuracy": exact_accuracy(model, val_parents),
-        "heldout_accuracy_children": exact_accuracy(model, val_children),
-        "steps": step, "seed": seed, "n_params": sum(p.numel() for p in model.parameters()),
-        "n_heldout": n_heldout,
+        "heldout_accuracy": exact_accuracy(model, test),
+        "heldout_accuracy_children": exact_accuracy(model, children),
+        "val_accuracy": exact_accuracy(model, val),
+        "steps": step,
+        "seed": seed,
+        "n_params": sum(p.numel() for p in model.parameters()),
+        "n_heldout": toy["n_heldout"],
     }
     save_folder(Path(model_dir), model, tokenizer)
     write_text(history_path, pd.DataFrame(history).to_csv(index=False))

@@ -1,0 +1,24 @@
+rule train_toy_model:
+    output:
+        model=directory("results/models/toy"),
+        history=report(
+            "results/models/toy_history.csv",
+            caption="../workflow/report/toy_history.rst",
+            category="Toy model",
+        ),
+        metrics="results/models/toy_metrics.json",
+    params:
+        toy=lambda w: {key: value for key, value in config["toy"].items() if key != "graph_set"},
+        graphs=lambda w: toy_graph_settings(),
+    threads: 2
+    resources:
+        mem_mb=3000,
+        runtime=30,
+    log:
+        "results/logs/train_toy_model.log",
+    benchmark:
+        "results/benchmarks/train_toy_model.tsv"
+    conda:
+        "../envs/models.yaml"
+    script:
+        "../workflow/scripts/train_toy_model.py"

@@ -1,0 +1,64 @@
+"""The embedded causal model: tokenizer, answer-only loss, determinism, and loading through
+the same TransformerBridge path as every other model."""
+
+import json
+
+import numpy as np
+import torch
+
+from graphattn import toy
+from graphattn.graphs import Graph
+from graphattn.models import load_bridge
+
+GRAPH = Graph(id=0, nodes=["D", "A", "C", "B"], edges=[(1, 2), (3, 2), (2, 0)])  # A->C, B->C, C->D
+SETTINGS = dict(min_nodes=3, max_nodes=5, edge_prob=0.4, naming="letters")
+
+
+def test_tokenizer_keeps_node_names_whole_with_offsets():
+    tokenizer = toy.build_tokenizer("letters")
+    text = "A -> C, B -> C. Parents of C:"
+    enc = tokenizer(text, return_offsets_mapping=True, add_special_tokens=False)
+    pieces = [text[a:b] for a, b in enc["offset_mapping"]]
+    assert pieces == ["A", "->", "C", ",", "B", "->", "C", ".", "Parents", "of", "C", ":"]
+    assert tokenizer.unk_token_id not in enc["input_ids"]
+
+
+def test_questions_and_answers():
+    assert toy.question(GRAPH, "Parents", 2) == (" Parents of C:", " A, B.")
+    assert toy.question(GRAPH, "Children", 2) == (" Children of C:", " D.")
+    assert toy.question(GRAPH, "Parents", 1) == (" Parents of A:", " none.")
+
+
+def test_loss_only_on_answer_tokens():
+    tokenizer = toy.build_tokenizer("letters")
+    example = toy.make_example(tokenizer, GRAPH, "arrow", [("Parents", 2), ("Children", 1)], np.random.default_rng(0))
+    text = tokenizer.convert_ids_to_tokens(example.ids)
+    assert text[0] == "<bos>"
+    assert text[-14:] == ["Parents", "of", "C", ":", "A", ",", "B", ".", "Children", "of", "A", ":", "C", "."]
+    batch = toy.collate([example], tokenizer.pad_token_id)
+    answer = [tokenizer.convert_ids_to_tokens(int(i)) for i in batch["labels"][0] if i != -100]
+    assert answer == ["A", ",", "B", ".", "C", "."]
+
+
+def test_training_is_seeded_and_loads_through_the_bridge(tmp_path):
+    def run(name):
+        settings = dict(notations=["arrow"], steps=6, batch_size=8, questions=2, parent_share=0.5, lr=1e-3, seed=1,
+                        eval_every=3, n_heldout=16, layers=1, heads=2, hidden=16)
+        return toy.train_toy(str(tmp_path / name / "model"), str(tmp_path / name / "h.csv"),
+                             str(tmp_path / name / "m.json"), SETTINGS, settings)
+
+    first, second = run("a"), run("b")
+    assert first == second and 0 <= first["heldout_accuracy"] <= 1
+    from safetensors.torch import load_file
+
+    weights_a, weights_b = (load_file(tmp_path / n / "model/model.safetensors") for n in ("a", "b"))
+    assert weights_a.keys() == weights_b.keys() and all(torch.equal(weights_a[k], weights_b[k]) for k in weights_a)
+    assert json.loads((tmp_path / "a/m.json").read_text())["steps"] == 6
+    assert (tmp_path / "a/h.csv").read_text().splitlines()[0] == "step,loss,val_accuracy"
+
+    bridge = load_bridge(str(tmp_path / "a/model"))
+    assert bridge.cfg.n_layers == 1 and bridge.cfg.n_heads == 2
+    enc = bridge.tokenizer(["A -> C, B -> C"], return_offsets_mapping=True, return_tensors="pt")
+    patterns = []
+    bridge.run_with_hooks(enc["input_ids"], fwd_hooks=[("blocks.0.attn.hook_pattern", lambda p, hook: patterns.append(p))])
+    assert patterns[0].shape[1] == 2 and (patterns[0][0].triu(1) == 0).all()

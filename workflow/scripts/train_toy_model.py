@@ -1,0 +1,14 @@
+import torch
+
+from graphattn.rule_log import log_to
+from graphattn.toy import train_toy
+
+with log_to(snakemake.log[0]):
+    torch.set_num_threads(snakemake.threads)
+    train_toy(
+        model_dir=snakemake.output.model,
+        history_path=snakemake.output.history,
+        metrics_path=snakemake.output.metrics,
+        graph_settings=snakemake.params.graphs,
+        toy=snakemake.params.toy,
+    )
