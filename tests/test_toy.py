@@ -40,6 +40,16 @@ def test_loss_only_on_answer_tokens():
     assert answer == ["A", ",", "B", ".", "C", "."]
 
 
+def test_training_questions_are_distinct_and_follow_parent_share():
+    stream = toy.ExampleStream(toy.build_tokenizer("letters"), SETTINGS, ["arrow"], seed=0)
+    asked = [stream.questions(GRAPH, 8, 0.75) for _ in range(200)]
+    assert all(len(q) == 8 and len(set(q)) == 8 for q in asked)  # 8 of the graph's 8 (kind, node) pairs
+    assert all(len(q) == 4 and {kind for kind, _ in q} == {"Parents"} for q in
+               (stream.questions(GRAPH, 8, 1.0) for _ in range(20)))
+    share = np.mean([kind == "Parents" for q in (stream.questions(GRAPH, 2, 0.75) for _ in range(500)) for kind, _ in q])
+    assert 0.6 < share < 0.8
+
+
 def test_training_is_seeded_and_loads_through_the_bridge(tmp_path):
     def run(name):
         settings = dict(notations=["arrow"], steps=6, batch_size=8, questions=2, parent_share=0.5, lr=1e-3, seed=1,

@@ -115,15 +115,22 @@ class ExampleStream:
         return graphs.random_dag(0, n, s["edge_prob"], s["naming"], self.rng)
 
     def batch(self, size: int, questions: int, parent_share: float) -> list[Example]:
-        """``questions`` questions per graph, each about parents with probability ``parent_share``."""
+        """Up to ``questions`` distinct questions per graph, parent questions weighted by ``parent_share``."""
         out = []
         for _ in range(size):
             g = self.graph()
             notation = self.notations[int(self.rng.integers(len(self.notations)))]
-            asked = [("Parents" if self.rng.random() < parent_share else "Children", int(self.rng.integers(g.n_nodes)))
-                     for _ in range(questions)]
-            out.append(make_example(self.tokenizer, g, notation, asked, self.rng))
+            out.append(make_example(self.tokenizer, g, notation, self.questions(g, questions, parent_share), self.rng))
         return out
+
+    def questions(self, g: graphs.Graph, count: int, parent_share: float) -> list[tuple[str, int]]:
+        # Without repeats: a repeated question is answered by copying the earlier answer,
+        # which teaches nothing about the graph.
+        pairs = [(kind, node) for kind in ("Parents", "Children") for node in range(g.n_nodes)]
+        weights = np.array([parent_share if kind == "Parents" else 1 - parent_share for kind, _ in pairs])
+        count = min(count, int(np.count_nonzero(weights)))
+        chosen = self.rng.choice(len(pairs), size=count, replace=False, p=weights / weights.sum())
+        return [pairs[i] for i in chosen]
 
 
 def build_model(vocab_size: int, layers: int, heads: int, hidden: int, seed: int):
