@@ -29,3 +29,18 @@ def test_one_class_gives_no_auroc_and_no_crash():
 
 def test_chance_f1():
     assert chance_f1(0.25) == pytest.approx(0.4)
+
+
+@pytest.mark.parametrize("seed", range(5))
+def test_ranking_metrics_match_scikit_learn_with_ties(seed):
+    from sklearn.metrics import average_precision_score, f1_score, roc_auc_score
+
+    rng = np.random.default_rng(seed)
+    y = rng.random(200) < 0.3
+    scores = np.round(rng.random(200) + 0.4 * y, 1)  # rounded: many ties
+    m = pair_metrics(y, scores, 0.5)
+    assert m["auroc"] == pytest.approx(roc_auc_score(y, scores), abs=1e-12)
+    assert m["auprc"] == pytest.approx(average_precision_score(y, scores), abs=1e-12)
+    # No threshold does better than the chosen one.
+    t = best_threshold(y, scores)
+    assert pair_metrics(y, scores, t)["f1"] == pytest.approx(max(f1_score(y, scores >= c) for c in np.unique(scores)))

@@ -1,9 +1,22 @@
-"""Metrics over off-diagonal node pairs, with the decision threshold chosen on validation."""
+"""Metrics over off-diagonal node pairs, with the decision threshold chosen on validation.
+
+Computed with numpy, as scikit-learn's roc_auc_score, average_precision_score and
+precision_recall_curve define them (tests compare them): importing scikit-learn takes
+seconds, which every one of the hundreds of probe jobs of a grid would pay.
+"""
 
 from __future__ import annotations
 
 import numpy as np
-from sklearn.metrics import average_precision_score, precision_recall_curve, roc_auc_score
+
+
+def ranked_counts(y_true: np.ndarray, scores: np.ndarray) -> tuple[np.ndarray, np.ndarray, np.ndarray]:
+    """True and false positives when predicting ``scores >= t``, for each distinct score t, highest first."""
+    order = np.argsort(-scores, kind="mergesort")
+    sorted_scores, sorted_true = scores[order], y_true[order]
+    last = np.r_[np.flatnonzero(np.diff(sorted_scores)), len(scores) - 1]  # last index of each distinct score
+    tps = np.cumsum(sorted_true)[last]
+    return tps, last + 1 - tps, sorted_scores[last]
 
 
 def best_threshold(y_true: np.ndarray, scores: np.ndarray) -> float:
@@ -11,10 +24,22 @@ def best_threshold(y_true: np.ndarray, scores: np.ndarray) -> float:
     y_true = np.asarray(y_true).astype(int)
     if y_true.sum() == 0:
         return 0.5
-    precision, recall, thresholds = precision_recall_curve(y_true, scores)
-    f1 = 2 * precision[:-1] * recall[:-1] / np.maximum(precision[:-1] + recall[:-1], 1e-12)
-    best = np.flatnonzero(f1 == f1.max())[-1]
-    return float(thresholds[best])
+    tps, fps, thresholds = ranked_counts(y_true, np.asarray(scores, dtype=np.float64))
+    precision, recall = tps / (tps + fps), tps / tps[-1]
+    f1 = 2 * precision * recall / np.maximum(precision + recall, 1e-12)
+    return float(thresholds[np.argmax(f1)])  # argmax takes the first, i.e. the largest threshold
+
+
+def auroc(y_true: np.ndarray, scores: np.ndarray) -> float:
+    tps, fps, _ = ranked_counts(y_true, scores)
+    tpr, fpr = np.r_[0, tps / tps[-1]], np.r_[0, fps / fps[-1]]
+    return float(np.sum(np.diff(fpr) * (tpr[1:] + tpr[:-1]) / 2))  # trapezoids under the ROC curve
+
+
+def average_precision(y_true: np.ndarray, scores: np.ndarray) -> float:
+    tps, fps, _ = ranked_counts(y_true, scores)
+    recall = tps / tps[-1]
+    return float(np.sum(np.diff(np.r_[0, recall]) * tps / (tps + fps)))
 
 
 def pair_metrics(y_true: np.ndarray, scores: np.ndarray, threshold: float) -> dict:
@@ -32,8 +57,8 @@ def pair_metrics(y_true: np.ndarray, scores: np.ndarray, threshold: float) -> di
         "precision": precision,
         "recall": recall,
         "f1": 2 * precision * recall / (precision + recall) if precision + recall else 0.0,
-        "auroc": float(roc_auc_score(y_true, scores)) if both_classes else None,
-        "auprc": float(average_precision_score(y_true, scores)) if both_classes else None,
+        "auroc": auroc(y_true, scores) if both_classes else None,
+        "auprc": average_precision(y_true, scores) if both_classes else None,
         "positive_rate": float(y_true.mean()),
         "n_pairs": int(len(y_true)),
     }

@@ -63,15 +63,14 @@ class Example:
 
 def make_example(tokenizer, graph, notation, questions: list[tuple[str, int]], rng) -> Example:
     """"<bos>A -> C, B -> C. Parents of C: A, B. Children of A: C." for questions [(Parents, C), (Children, A)]."""
-    def encode(text):
-        return tokenizer(text, add_special_tokens=False)["input_ids"]
-
-    ids = tokenizer(render(graph, notation, 0, rng).text + ".")["input_ids"]  # starts with <bos>
+    parts = [part for kind, node in questions for part in question(graph, kind, node)]
+    # One tokenizer call for the whole example: per-part calls were most of the data cost.
+    encoded = tokenizer([render(graph, notation, 0, rng).text + "."] + parts, add_special_tokens=False)["input_ids"]
+    ids = [tokenizer.bos_token_id] + encoded[0]
     scored = [False] * len(ids)
-    for kind, node in questions:
-        q, a = (encode(part) for part in question(graph, kind, node))
-        ids += q + a
-        scored += [False] * len(q) + [True] * len(a)
+    for i, part in enumerate(encoded[1:]):
+        ids += part
+        scored += [i % 2 == 1] * len(part)  # parts alternate question, answer
     return Example(ids, scored)
 
 
