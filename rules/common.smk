@@ -14,7 +14,6 @@ wildcard_constraints:
     selection="all|source|target",
     k=r"none|\d+",
     probe=NAME,
-    seed=r"\d+",
 
 
 def grid():
@@ -33,13 +32,16 @@ def grid():
     ]
 
 
+PROBE_RUN = "results/probes/{model}/{graph_set}/{notation}/{selection}/k{k}/{probe}/seed{seed}/{name}"
+
+
 def metrics_files():
-    return [
-        "results/probes/{model}/{graph_set}/{notation}/{selection}/k{k}/{probe}/seed{seed}/metrics.json".format(
-            **run
-        )
-        for run in grid()
-    ]
+    return [PROBE_RUN.format(name="metrics.json", **run) for run in grid()]
+
+
+def probe_files(name):
+    """One file per configured seed of a train_probe job (its other wildcards left open)."""
+    return expand(PROBE_RUN, name=name, seed=config["seeds"], allow_missing=True)
 
 
 def model_folder_input(wildcards):

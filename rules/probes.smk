@@ -1,20 +1,24 @@
+# One job per dataset x probe trains every configured seed: a probe run on a small
+# dataset takes less time than starting its Python process (torch alone ~1 s), and
+# the paper grid has ~900 runs.
 rule train_probe:
     input:
         "results/datasets/{model}/{graph_set}/{notation}/{selection}/k{k}.npz",
     output:
-        metrics="results/probes/{model}/{graph_set}/{notation}/{selection}/k{k}/{probe}/seed{seed}/metrics.json",
-        history="results/probes/{model}/{graph_set}/{notation}/{selection}/k{k}/{probe}/seed{seed}/history.csv",
-        checkpoint="results/probes/{model}/{graph_set}/{notation}/{selection}/k{k}/{probe}/seed{seed}/best_model.pt",
+        metrics=probe_files("metrics.json"),
+        history=probe_files("history.csv"),
+        checkpoint=probe_files("best_model.pt"),
     params:
         hyper=lambda w: config["probes"][w.probe],
+        seeds=config["seeds"],
     threads: 1
     resources:
         mem_mb=2000,
-        runtime=30,
+        runtime=lambda w: 30 * len(config["seeds"]),
     log:
-        "results/logs/train_probe/{model}/{graph_set}/{notation}/{selection}/k{k}/{probe}/seed{seed}.log",
+        "results/logs/train_probe/{model}/{graph_set}/{notation}/{selection}/k{k}/{probe}.log",
     benchmark:
-        "results/benchmarks/train_probe/{model}/{graph_set}/{notation}/{selection}/k{k}/{probe}/seed{seed}.tsv"
+        "results/benchmarks/train_probe/{model}/{graph_set}/{notation}/{selection}/k{k}/{probe}.tsv"
     conda:
         "../envs/probes.yaml"
     script:

@@ -40,7 +40,8 @@ def fit(model, labels: dict[int, torch.Tensor], hyper: dict, loss_fn) -> tuple[d
     optimiser = torch.optim.Adam(model.parameters(), lr=hyper["lr"], weight_decay=hyper["weight_decay"])
     best = {"auprc": -1.0, "epoch": 0, "state": copy.deepcopy(model.state_dict())}
     history = []
-    for epoch in (bar := tqdm(range(1, hyper["epochs"] + 1), desc="train_probe", unit="epoch")):
+    # mininterval and refresh=False: a bar line every few seconds in the log, not one per epoch.
+    for epoch in (bar := tqdm(range(1, hyper["epochs"] + 1), desc="train_probe", unit="epoch", mininterval=5)):
         model.train()
         optimiser.zero_grad()
         loss = loss_fn(model(TRAIN), labels[TRAIN])
@@ -52,7 +53,7 @@ def fit(model, labels: dict[int, torch.Tensor], hyper: dict, loss_fn) -> tuple[d
         val = metrics.pair_metrics(y_val, val_scores, metrics.best_threshold(y_val, val_scores))
         history.append({"epoch": epoch, "train_loss": loss.item(), "val_loss": val_loss,
                         "val_f1": val["f1"], "val_auroc": val["auroc"]})
-        bar.set_postfix(loss=f"{loss.item():.3f}", val_f1=f"{val['f1']:.3f}")
+        bar.set_postfix(loss=f"{loss.item():.3f}", val_f1=f"{val['f1']:.3f}", refresh=False)
         if (val["auprc"] or 0.0) > best["auprc"] + 1e-4:
             best = {"auprc": val["auprc"] or 0.0, "epoch": epoch, "state": copy.deepcopy(model.state_dict())}
         elif epoch - best["epoch"] >= hyper["patience"]:
