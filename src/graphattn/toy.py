@@ -61,25 +61,17 @@ class Example:
     scored: list[bool]  # True on answer tokens: the loss and the accuracy look only there
 
 
-def example_texts(graph, notation, questions: list[tuple[str, int]], rng) -> list[str]:
-    """["A -> C, B -> C.", " Parents of C:", " A, B.", " Children of A:", " C."] for [(Parents, C), (Children, A)]."""
-    return [render(graph, notation, 0, rng).text + "."] + [
-        part for kind, node in questions for part in question(graph, kind, node)]
-
-
-def assemble(encoded: list[list[int]], bos_id: int) -> Example:
-    """<bos>, the prompt, then questions and answers; only the answers are scored."""
-    ids, scored = [bos_id] + encoded[0], [False] * (1 + len(encoded[0]))
+def make_example(tokenizer, graph, notation, questions: list[tuple[str, int]], rng) -> Example:
+    """"<bos>A -> C, B -> C. Parents of C: A, B. Children of A: C." for questions [(Parents, C), (Children, A)]."""
+    parts = [part for kind, node in questions for part in question(graph, kind, node)]
+    # One tokenizer call for the whole example: per-part calls were most of the data cost.
+    encoded = tokenizer([render(graph, notation, 0, rng).text + "."] + parts, add_special_tokens=False)["input_ids"]
+    ids = [tokenizer.bos_token_id] + encoded[0]
+    scored = [False] * len(ids)
     for i, part in enumerate(encoded[1:]):
         ids += part
         scored += [i % 2 == 1] * len(part)  # parts alternate question, answer
     return Example(ids, scored)
-
-
-def make_example(tokenizer, graph, notation, questions: list[tuple[str, int]], rng) -> Example:
-    """"<bos>A -> C, B -> C. Parents of C: A, B. Children of A: C." for questions [(Parents, C), (Children, A)]."""
-    encoded = tokenizer(example_texts(graph, notation, questions, rng), add_special_tokens=False)["input_ids"]
-    return assemble(encoded, tokenizer.bos_token_id)
 
 
 def collate(examples: list[Example], pad_id: int) -> dict[str, torch.Tensor]:
@@ -123,17 +115,11 @@ class ExampleStream:
 
     def batch(self, size: int, questions: int, parent_share: float) -> list[Example]:
         """Up to ``questions`` distinct questions per graph, parent questions weighted by ``parent_share``."""
-        texts = []
+        out = []
         for _ in range(size):
             g = self.graph()
             notation = self.notations[int(self.rng.integers(len(self.notations)))]
-            texts.append(example_texts(g, notation, self.questions(g, questions, parent_share), self.rng))
-        # One tokenizer call per batch: per-text calls were most of the cost of a training step's data.
-        flat = self.tokenizer([t for parts in texts for t in parts], add_special_tokens=False)["input_ids"]
-        out, start = [], 0
-        for parts in texts:
-            out.append(assemble(flat[start:start + len(parts)], self.tokenizer.bos_token_id))
-            start += len(parts)
+            out.append(make_example(self.tokenizer, g, notation, self.questions(g, questions, parent_share), self.rng))
         return out
 
     def questions(self, g: graphs.Graph, count: int, parent_share: float) -> list[tuple[str, int]]:
