@@ -1,6 +1,6 @@
 """config/paper.yaml: the seed's four models. Absent here, they must stop the run before
 any job with a message that says how to get them; pointed at tiny random-weight models of
-the same architectures, the same config plans its whole grid."""
+the same architectures, the same config plans and runs its whole grid."""
 
 import copy
 import itertools
@@ -56,7 +56,7 @@ def test_paper_grid_plans_on_tiny_models_of_each_architecture(tmp_path):
 
 def test_paper_grid_runs_on_tiny_models_of_each_architecture(tmp_path):
     """Every cell of the paper's grid is run and lands in the table. Only the volume is cut
-    (graphs per set, probe epochs) so that its ~1,000 jobs fit in CI on two cores."""
+    (graphs per set, probe epochs) so that its ~500 jobs fit in CI on two cores."""
     config = on_tiny_models(tmp_path)
     for graph_set in config["graph_sets"].values():
         graph_set["count"] = 20

@@ -64,7 +64,7 @@ class Example:
 def make_example(tokenizer, graph, notation, questions: list[tuple[str, int]], rng) -> Example:
     """"<bos>A -> C, B -> C. Parents of C: A, B. Children of A: C." for questions [(Parents, C), (Children, A)]."""
     parts = [part for kind, node in questions for part in question(graph, kind, node)]
-    # One tokenizer call for the whole example: per-part calls were most of the data cost.
+    # One tokenizer call for the whole example, not one per question and answer.
     encoded = tokenizer([render(graph, notation, 0, rng).text + "."] + parts, add_special_tokens=False)["input_ids"]
     ids = [tokenizer.bos_token_id] + encoded[0]
     scored = [False] * len(ids)
