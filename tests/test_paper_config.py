@@ -70,6 +70,6 @@ def test_paper_grid_runs_on_tiny_models_of_each_architecture(tmp_path):
     assert sorted(map(tuple, table[KEYS].values.tolist())) == sorted(grid)
     assert (table.n_seeds == len(config["seeds"])).all()
     assert table[["acc_mean", "f1_mean", "auroc_mean"]].notna().all().all()
-    for name, entry in config["models"].items():
+    for name in config["models"]:
         meta = json.loads((tmp_path / f"results/attention/{name}/max10/arrow/dense.json").read_text())
         assert meta["n_heads"] == tiny_models.COMMON["num_attention_heads"]

@@ -30,14 +30,14 @@ def best_threshold(y_true: np.ndarray, scores: np.ndarray) -> float:
     return float(thresholds[np.argmax(f1)])  # argmax takes the first, i.e. the largest threshold
 
 
-def auroc(y_true: np.ndarray, scores: np.ndarray) -> float:
-    tps, fps, _ = ranked_counts(y_true, scores)
+def auroc(tps: np.ndarray, fps: np.ndarray) -> float:
+    """Area under the ROC curve, from ``ranked_counts``."""
     tpr, fpr = np.r_[0, tps / tps[-1]], np.r_[0, fps / fps[-1]]
     return float(np.sum(np.diff(fpr) * (tpr[1:] + tpr[:-1]) / 2))  # trapezoids under the ROC curve
 
 
-def average_precision(y_true: np.ndarray, scores: np.ndarray) -> float:
-    tps, fps, _ = ranked_counts(y_true, scores)
+def average_precision(tps: np.ndarray, fps: np.ndarray) -> float:
+    """Area under the precision-recall curve as a step sum, from ``ranked_counts``."""
     recall = tps / tps[-1]
     return float(np.sum(np.diff(np.r_[0, recall]) * tps / (tps + fps)))
 
@@ -52,13 +52,15 @@ def pair_metrics(y_true: np.ndarray, scores: np.ndarray, threshold: float) -> di
     precision = tp / (tp + fp) if tp + fp else 0.0
     recall = tp / (tp + fn) if tp + fn else 0.0
     both_classes = 0 < y_true.sum() < len(y_true)
+    # One sort for both areas; with one class there is no curve to sort for.
+    tps, fps, _ = ranked_counts(y_true, scores) if both_classes else (None, None, None)
     return {
         "acc": float((pred == y_true).mean()),
         "precision": precision,
         "recall": recall,
         "f1": 2 * precision * recall / (precision + recall) if precision + recall else 0.0,
-        "auroc": auroc(y_true, scores) if both_classes else None,
-        "auprc": average_precision(y_true, scores) if both_classes else None,
+        "auroc": auroc(tps, fps) if both_classes else None,
+        "auprc": average_precision(tps, fps) if both_classes else None,
         "positive_rate": float(y_true.mean()),
         "n_pairs": int(len(y_true)),
     }

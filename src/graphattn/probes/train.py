@@ -62,15 +62,23 @@ def fit(model, labels: dict[int, torch.Tensor], hyper: dict, loss_fn) -> tuple[d
 
 
 def train_probe(dataset_path: str, out_dir: str | Path, probe: str, hyper: dict, seed: int) -> dict:
+    return train_seeds(dataset_path, {seed: out_dir}, probe, hyper)[0]
+
+
+def train_seeds(dataset_path: str, out_dirs: dict[int, str | Path], probe: str, hyper: dict) -> list[dict]:
+    """One run per seed into its own folder; the dataset is read once for all of them."""
     cls = probe_class(probe)
-    seed_everything(seed)
     data = load_npz(dataset_path)
     pairs = pair_index(data)
     labels = {s: torch.from_numpy(pairs.label[pairs.split == s]) for s in (TRAIN, VAL, TEST)}
     for s, name in ((TRAIN, "train"), (VAL, "val"), (TEST, "test")):
         if labels[s].sum() == 0:
             raise ValueError(f"{dataset_path}: the {name} split has no edge; use more graphs")
+    return [run_seed(cls, data, pairs, labels, Path(out_dir), probe, hyper, seed) for seed, out_dir in out_dirs.items()]
 
+
+def run_seed(cls, data, pairs, labels: dict[int, torch.Tensor], out_dir: Path, probe: str, hyper: dict, seed: int) -> dict:
+    seed_everything(seed)
     model = cls(data, pairs, hyper)
     n_pos = float(labels[TRAIN].sum())
     # Edges are the minority class: weight positives by the negative/positive ratio.
@@ -96,7 +104,6 @@ def train_probe(dataset_path: str, out_dir: str | Path, probe: str, hyper: dict,
         "n_val_pairs": len(labels[VAL]),
         "n_test_pairs": len(labels[TEST]),
     }
-    out_dir = Path(out_dir)
     with atomic_path(out_dir / "best_model.pt") as tmp:
         torch.save({"state_dict": best["state"], "probe": probe, "hyper": dict(hyper), "seed": seed}, tmp)
     write_text(out_dir / "history.csv", history.to_csv(index=False))
