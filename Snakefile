@@ -16,10 +16,12 @@ if not workflow.overwrite_configfiles:
 # Validate at load (and fill defaults), before any job is planned.
 validate(config, "config/schema.yaml")
 
-from graphattn.config import check as check_config
+from graphattn.config import check as check_config, with_controls
 from graphattn.models import check_available as check_models_available
 
 check_config(config)
+# Random-init control twins ("<name>-random") join the grid as models of their own.
+config["models"] = with_controls(config["models"])
 check_models_available(config["models"])
 
 
@@ -30,10 +32,14 @@ include: "rules/attention.smk"
 include: "rules/datasets.smk"
 include: "rules/probes.smk"
 include: "rules/tables.smk"
+include: "rules/heads.smk"
+include: "rules/plots.smk"
 
 
 rule all:
     input:
         "results/tables/ablation.csv",
         "results/tables/ablation.md",
+        head_score_files(),
+        plot_files(),
     default_target: True

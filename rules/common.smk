@@ -60,3 +60,33 @@ def sparse_dump(wildcards):
     """k=none is the dense dump itself: no copy."""
     name = "dense" if wildcards.k == "none" else f"k{wildcards.k}"
     return "results/attention/{model}/{graph_set}/{notation}/{name}.npy".format(name=name, **wildcards)
+
+
+def head_score_files():
+    """The per-head table and heatmap of every model x graph set x notation."""
+    return expand(
+        "results/heads/{model}/{graph_set}/{notation}.{ext}",
+        model=config["models"],
+        graph_set=config["graph_sets"],
+        notation=config["notations"],
+        ext=["csv", "png"],
+    )
+
+
+def curve_runs(model):
+    """The runs whose training curves are drawn: the model's gradient-trained probes, first seed."""
+    fitted = {"logreg", "best_head"}  # no epochs, no curve
+    return [
+        run
+        for run in grid()
+        if run["model"] == model
+        and run["seed"] == config["seeds"][0]
+        and config["probes"][run["probe"]]["type"] not in fitted
+    ]
+
+
+def plot_files():
+    files = expand("results/plots/{model}/{name}.png", model=config["models"], name=["f1", "training_curves"])
+    if any(m["path"] == "pipeline:toy" for m in config["models"].values()):
+        files.append("results/plots/toy_history.png")
+    return files

@@ -3,6 +3,7 @@ rule combine:
         dump=sparse_dump,
         meta="results/attention/{model}/{graph_set}/{notation}/dense.json",
         graphs="results/graphs/{graph_set}.json",
+        prompts="results/prompts/{graph_set}/{notation}.jsonl",
     output:
         "results/datasets/{model}/{graph_set}/{notation}/{selection}/k{k}.npz",
     params:

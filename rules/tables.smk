@@ -14,6 +14,8 @@ rule ablation_table:
         md="results/tables/ablation.md",
     params:
         runs=grid(),
+        # model -> its random-init control
+        controls={m["control_of"]: name for name, m in config["models"].items() if m["control_of"]},
     log:
         "results/logs/ablation_table.log",
     conda:

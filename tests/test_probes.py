@@ -13,15 +13,22 @@ from graphattn.metrics import chance_f1
 from graphattn.pairs import pair_features, pair_index
 from graphattn.probes.train import train_probe
 
+TRAINED = dict(hidden=32, dropout=0.1, lr=0.01, weight_decay=0.0, epochs=150, patience=30, decoding="threshold")
+GNN = dict(TRAINED, layers=2, edge_weight="attention", decoder="pair")
 HYPER = {
-    "mlp": dict(hidden=32, dropout=0.1, lr=0.01, weight_decay=0.0, epochs=150, patience=30),
-    "gcn": dict(hidden=32, layers=2, dropout=0.1, lr=0.01, weight_decay=0.0, epochs=150, patience=30,
-                edge_weight="attention"),
+    "mlp": dict(TRAINED, type="mlp"),
+    "gcn": dict(GNN, type="gcn"),
+    "gine": dict(GNN, type="gine"),
+    "logreg": dict(type="logreg", decoding="threshold", C=1.0, max_iter=1000),
+    "best_head": dict(type="best_head", decoding="threshold"),
 }
+# Probes that read attention: on a dataset with a planted head they must find it.
+ATTENTION_PROBES = sorted(HYPER)
 
 
-def synthetic(path, signal: bool, seed=0, n_graphs=120, channels=12, max_nodes=8):
-    """Noise attention; with ``signal``, channel 5 is the child -> parent adjacency plus noise."""
+def synthetic(path, signal: bool, seed=0, n_graphs=120, channels=12, max_nodes=8, positions=None):
+    """Noise attention; with ``signal``, channel 5 is the child -> parent adjacency plus noise.
+    Position features are noise too unless ``positions`` is "planted" (the parent one mention before)."""
     rng = np.random.default_rng(seed)
     made = graphs.generate(4, max_nodes, 0.35, n_graphs, seed=seed, naming="letters")
     x = np.zeros((n_graphs, channels, max_nodes, max_nodes), dtype=np.float32)
@@ -30,7 +37,11 @@ def synthetic(path, signal: bool, seed=0, n_graphs=120, channels=12, max_nodes=8
         x[g, :, :n, :n] = rng.random((channels, n, n)) * 0.5
         if signal:
             x[g, 5, :n, :n] = graph.adjacency().T + 0.1 * rng.random((n, n))  # child attends to parent
-    save_npz(path, x=x, adj=np.stack([g.adjacency(max_nodes) for g in made]),
+    adj = np.stack([g.adjacency(max_nodes) for g in made])
+    pos_pair = rng.random((n_graphs, 4, max_nodes, max_nodes)).astype(np.float32)
+    if positions == "planted":
+        pos_pair[:, 1] = adj + 0.1 * pos_pair[:, 1]  # offset -1: i is mentioned just before j
+    save_npz(path, x=x, adj=adj, pos_node=rng.random((n_graphs, 2, max_nodes)).astype(np.float32), pos_pair=pos_pair,
              n_nodes=np.array([g.n_nodes for g in made]), split=split_graphs(n_graphs, 0.6, 0.2, seed),
              graph_id=np.arange(n_graphs), n_layers=np.array(3), n_heads=np.array(4))
     return path
@@ -48,25 +59,57 @@ def test_pair_features_hold_both_directions():
     assert set(pairs.split.tolist()) == {0, 2}
 
 
-@pytest.mark.parametrize("probe", sorted(HYPER))
+@pytest.mark.parametrize("probe", ATTENTION_PROBES)
 def test_probe_recovers_a_planted_head(tmp_path, probe):
     path = synthetic(tmp_path / "d.npz", signal=True)
     result = train_probe(str(path), tmp_path / "out", probe, HYPER[probe], seed=0)
     assert result["f1"] >= 0.95 and result["converged"]
+    assert result["parent_acc"] >= 0.95
     saved = json.loads((tmp_path / "out/metrics.json").read_text())
-    assert saved["f1"] == result["f1"]
+    assert saved["f1"] == result["f1"] and saved["type"] == probe
     history = (tmp_path / "out/history.csv").read_text().splitlines()
-    assert history[0] == "epoch,train_loss,val_loss,val_f1,val_auroc" and len(history) == result["epochs_run"] + 1
+    assert len(history) == result["epochs_run"] + 1
     checkpoint = torch.load(tmp_path / "out/best_model.pt", weights_only=True)
     assert checkpoint["probe"] == probe and checkpoint["state_dict"]
 
 
-@pytest.mark.parametrize("probe", sorted(HYPER))
+def test_best_head_picks_the_planted_head(tmp_path):
+    path = synthetic(tmp_path / "d.npz", signal=True)
+    train_probe(str(path), tmp_path / "out", "best_head", HYPER["best_head"], seed=0)
+    state = torch.load(tmp_path / "out/best_model.pt", weights_only=True)["state_dict"]
+    # Channel 5 of 3 layers x 4 heads is layer 1, head 1; the child attends to its parent.
+    assert (int(state["layer"]), int(state["head"]), bool(state["child_to_parent"])) == (1, 1, True)
+
+
+@pytest.mark.parametrize("probe", ATTENTION_PROBES + ["position"])
 def test_probe_on_noise_stays_near_chance(tmp_path, probe):
     path = synthetic(tmp_path / "d.npz", signal=False)
-    result = train_probe(str(path), tmp_path / "out", probe, HYPER[probe], seed=0)
+    hyper = HYPER.get(probe) or dict(TRAINED, type="position")
+    result = train_probe(str(path), tmp_path / "out", probe, hyper, seed=0)
     assert result["f1"] <= chance_f1(result["positive_rate"]) + 0.15
     assert result["auroc"] < 0.65
+
+
+def test_position_probe_reads_positions_not_attention(tmp_path):
+    hyper = dict(TRAINED, type="position")
+    planted = train_probe(str(synthetic(tmp_path / "p.npz", signal=False, positions="planted")), tmp_path / "p",
+                          "position", hyper, seed=0)
+    assert planted["f1"] >= 0.95
+    blind = train_probe(str(synthetic(tmp_path / "a.npz", signal=True)), tmp_path / "a", "position", hyper, seed=0)
+    assert blind["auroc"] < 0.65  # the planted head is in attention, which this probe never sees
+
+
+def test_top1_decoding_predicts_at_most_one_parent_per_node(tmp_path):
+    path = synthetic(tmp_path / "d.npz", signal=True)
+    hyper = dict(HYPER["mlp"], decoding="top1")
+    result = train_probe(str(path), tmp_path / "out", "mlp", hyper, seed=0)
+    data = np.load(path)
+    n_children = sum(int((data["adj"][g].sum(axis=0) > 0).sum()) for g in np.flatnonzero(data["split"] == 2))
+    n_edges = int(data["adj"][data["split"] == 2].sum())
+    # One parent per child at most: recall cannot pass children / edges (threshold decoding reaches ~1).
+    assert n_children < n_edges
+    assert 0.85 * n_children / n_edges <= result["recall"] <= n_children / n_edges
+    assert result["precision"] >= 0.95
 
 
 def test_same_seed_same_metrics(tmp_path):
@@ -79,5 +122,5 @@ def test_same_seed_same_metrics(tmp_path):
 
 def test_unknown_probe_is_named(tmp_path):
     path = synthetic(tmp_path / "d.npz", signal=True, n_graphs=10)
-    with pytest.raises(ValueError, match="unknown probe 'svm'; accepted: \\['gcn', 'mlp'\\]"):
-        train_probe(str(path), tmp_path / "out", "svm", {}, seed=0)
+    with pytest.raises(ValueError, match="unknown probe type 'svm'; accepted: \\['best_head', 'gcn', 'gine', "):
+        train_probe(str(path), tmp_path / "out", "svm", {"type": "svm"}, seed=0)

@@ -8,7 +8,8 @@ from graphattn import tables
 
 def write_metrics(tmp_path, name, **metrics):
     path = tmp_path / f"{name}.json"
-    base = dict(acc=0.5, f1=0.5, precision=0.5, recall=0.5, auroc=0.5, auprc=0.5, positive_rate=0.3, converged=True)
+    base = dict(acc=0.5, f1=0.5, precision=0.5, recall=0.5, auroc=0.5, auprc=0.5, parent_acc=0.5, positive_rate=0.3,
+                converged=True)
     path.write_text(json.dumps({**base, **metrics}))
     return str(path)
 
@@ -26,6 +27,17 @@ def test_ablation_table_mean_and_spread_over_seeds(tmp_path):
     assert row.acc_mean == pytest.approx(0.8) and row.not_converged == 1
     tables.write(table, tmp_path / "t.csv", tmp_path / "t.md")
     assert (tmp_path / "t.md").read_text().startswith("| model")
+
+
+def test_rows_of_a_model_show_its_controls_f1(tmp_path):
+    run = dict(graph_set="g", notation="arrow", selection="all", k="none", probe="mlp", seed=0)
+    runs = [dict(run, model="m"), dict(run, model="m-random"), dict(run, model="m", probe="gcn"), dict(run, model="other")]
+    paths = [write_metrics(tmp_path, str(i), f1=f1) for i, f1 in enumerate([0.9, 0.3, 0.8, 0.7])]
+    table = tables.ablation_table(tables.load_runs(paths, runs), controls={"m": "m-random"}).set_index(["model", "probe"])
+    assert table.loc[("m", "mlp"), "control_f1_mean"] == pytest.approx(0.3)
+    assert table.loc[("m", "mlp"), "f1_over_control"] == pytest.approx(0.6)
+    # No control run for the gcn, no control configured for "other", none for a control itself.
+    assert table.loc[[("m", "gcn"), ("other", "mlp"), ("m-random", "mlp")], "f1_over_control"].isna().all()
 
 
 def test_load_runs_refuses_mismatched_lists(tmp_path):

@@ -130,10 +130,12 @@ def batch_weights(offsets: np.ndarray, batch: list[dict], max_nodes: int, device
 
 def dump_attention(prompts_path: str, out_path: str, meta_path: str, model_path: str, max_nodes: int,
                    batch_size: int, dtype: str = "float32", device: str = "cpu",
-                   allow_download: bool = False, trust_remote_code: bool = False) -> None:
+                   allow_download: bool = False, trust_remote_code: bool = False,
+                   random_init: bool = False, init_seed: int = 0) -> None:
+    """``random_init``: dump a control, the model's architecture with random weights drawn with ``init_seed``."""
     prompts = prompt_io.PromptFile(prompts_path)
     per_prompt = scan(prompts, max_nodes)  # before the model loads: a bad file fails fast
-    bridge = load_bridge(model_path, device, dtype, allow_download, trust_remote_code)
+    bridge = load_bridge(model_path, device, dtype, allow_download, trust_remote_code, random_init, init_seed)
     tokenizer = bridge.tokenizer
     n_layers, n_heads = bridge.cfg.n_layers, bridge.cfg.n_heads
     shape = (len(prompts), len(SELECTIONS), n_layers, n_heads, max_nodes, max_nodes)
@@ -155,5 +157,6 @@ def dump_attention(prompts_path: str, out_path: str, meta_path: str, model_path:
 
     write_json(meta_path, {
         "model_path": model_path, "n_layers": n_layers, "n_heads": n_heads, "selections": list(SELECTIONS),
-        "max_nodes": max_nodes, "n_prompts": len(prompts), "dtype": dtype, **per_prompt,
+        "max_nodes": max_nodes, "n_prompts": len(prompts), "dtype": dtype,
+        "random_init": random_init, "init_seed": init_seed if random_init else None, **per_prompt,
     })

@@ -28,6 +28,7 @@ def check(config: dict) -> None:
         if k != "none" and k > smallest:
             problems.append(f"k: {k} is larger than the smallest graphs ({smallest} nodes); accepted: none or 1..{smallest}")
     problems += _toy_problems(config)
+    problems += _control_problems(config["models"])
     split = config["split"]
     if split["train"] + split["val"] >= 1:
         problems.append(f"split.train + split.val ({split['train']} + {split['val']}) must be below 1 to leave a test split")
@@ -51,3 +52,34 @@ def _toy_problems(config: dict) -> list[str]:
         if toy["hidden"] % toy["heads"]:
             problems.append(f"toy.hidden ({toy['hidden']}) must be a multiple of toy.heads ({toy['heads']})")
     return problems
+
+
+CONTROL_SUFFIX = "-random"
+
+
+def _control_problems(models: dict) -> list[str]:
+    """A configured model named like a control would be silently replaced by it."""
+    return [
+        f"models.{name}{CONTROL_SUFFIX}: the name is taken by models.{name}'s random-init control; "
+        f"accepted: another name for it, or models.{name}.control: none"
+        for name, entry in models.items()
+        if entry.get("control") == "random_init" and name + CONTROL_SUFFIX in models
+    ]
+
+
+def with_controls(models: dict) -> dict:
+    """The models of the grid: every configured entry, each followed by its control twin if it asks for one.
+
+    Every entry comes out with ``random_init`` (bool), ``init_seed`` (the seed of the random
+    weights, None for real weights) and ``control_of`` (the model it controls, or None), and
+    without ``control``/``control_seed``: those only say which twins to add, so editing them
+    changes the twin's entry (and re-runs its jobs), never the real model's.
+    """
+    grid = {}
+    for name, entry in models.items():
+        entry = dict(entry)
+        control, seed = entry.pop("control", "none"), entry.pop("control_seed", 0)
+        grid[name] = {**entry, "random_init": False, "init_seed": None, "control_of": None}
+        if control == "random_init":
+            grid[name + CONTROL_SUFFIX] = {**entry, "random_init": True, "init_seed": seed, "control_of": name}
+    return grid

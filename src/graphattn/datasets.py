@@ -2,7 +2,8 @@
 
 Orderings of the same graph are averaged (node indices are the graph's own, so
 node identity is kept across orderings), the ground-truth adjacency is attached
-and graphs, never pairs, are split into train/val/test.
+and graphs, never pairs, are split into train/val/test. The mention positions of the
+same prompts (no attention) ride along for the position-only baseline.
 """
 
 from __future__ import annotations
@@ -13,6 +14,8 @@ import numpy as np
 
 from .atomic import load_npz, save_npz
 from .graphs import Graph
+from .positions import NODE_FEATURES, OFFSETS, prompt_positions
+from .prompts import PromptFile
 
 SPLITS = {"train": 0, "val": 1, "test": 2}
 
@@ -32,8 +35,8 @@ def split_graphs(n_graphs: int, train: float, val: float, seed: int) -> np.ndarr
     return split
 
 
-def combine(dump_path: str, meta_path: str, graphs: list[Graph], max_nodes: int, selection: str,
-            train: float, val: float, seed: int) -> dict[str, np.ndarray]:
+def combine(dump_path: str, meta_path: str, prompts_path: str, graphs: list[Graph], max_nodes: int,
+            selection: str, train: float, val: float, seed: int) -> dict[str, np.ndarray]:
     with open(meta_path) as fh:
         meta = json.load(fh)
     if selection not in meta["selections"]:
@@ -47,13 +50,23 @@ def combine(dump_path: str, meta_path: str, graphs: list[Graph], max_nodes: int,
     row_of = {gid: r for r, gid in enumerate(graph_ids)}
     sums = np.zeros((len(graph_ids), n_layers * n_heads, max_nodes, max_nodes), dtype=np.float64)
     counts = np.zeros(len(graph_ids), dtype=np.int64)
-    for p, gid in enumerate(meta["graph_id"]):
+    pos_node = np.zeros((len(graph_ids), len(NODE_FEATURES), max_nodes))
+    pos_pair = np.zeros((len(graph_ids), len(OFFSETS), max_nodes, max_nodes))
+    # Dump rows follow the prompts file's order.
+    for p, (gid, prompt) in enumerate(zip(meta["graph_id"], PromptFile(prompts_path), strict=True)):
+        if prompt["graph_id"] != gid:
+            raise ValueError(f"{prompts_path} line {p + 1} is graph {prompt['graph_id']}, the dump's row is graph {gid}")
         r = row_of[gid]
         sums[r] += np.asarray(dump[p, s], dtype=np.float64).reshape(n_layers * n_heads, max_nodes, max_nodes)
+        node, pair = prompt_positions(prompt, max_nodes)
+        pos_node[r] += node
+        pos_pair[r] += pair
         counts[r] += 1
 
     return {
         "x": (sums / counts[:, None, None, None]).astype(np.float32),
+        "pos_node": (pos_node / counts[:, None, None]).astype(np.float32),
+        "pos_pair": (pos_pair / counts[:, None, None, None]).astype(np.float32),
         "adj": np.stack([by_id[gid].adjacency(max_nodes) for gid in graph_ids]),
         "n_nodes": np.array([by_id[gid].n_nodes for gid in graph_ids], dtype=np.int64),
         "graph_id": np.array(graph_ids, dtype=np.int64),

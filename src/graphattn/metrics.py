@@ -14,7 +14,8 @@ def ranked_counts(y_true: np.ndarray, scores: np.ndarray) -> tuple[np.ndarray, n
     """True and false positives when predicting ``scores >= t``, for each distinct score t, highest first."""
     order = np.argsort(-scores, kind="mergesort")
     sorted_scores, sorted_true = scores[order], y_true[order]
-    last = np.r_[np.flatnonzero(np.diff(sorted_scores)), len(scores) - 1]  # last index of each distinct score
+    # Last index of each distinct score (compared, not subtracted: -inf - -inf is nan).
+    last = np.r_[np.flatnonzero(sorted_scores[1:] != sorted_scores[:-1]), len(scores) - 1]
     tps = np.cumsum(sorted_true)[last]
     return tps, last + 1 - tps, sorted_scores[last]
 
@@ -27,6 +28,7 @@ def best_threshold(y_true: np.ndarray, scores: np.ndarray) -> float:
     tps, fps, thresholds = ranked_counts(y_true, np.asarray(scores, dtype=np.float64))
     precision, recall = tps / (tps + fps), tps / tps[-1]
     f1 = 2 * precision * recall / np.maximum(precision + recall, 1e-12)
+    f1[~np.isfinite(thresholds)] = -1.0  # -inf marks pairs a decoding ruled out: never predict them
     return float(thresholds[np.argmax(f1)])  # argmax takes the first, i.e. the largest threshold
 
 
@@ -42,10 +44,11 @@ def average_precision(tps: np.ndarray, fps: np.ndarray) -> float:
     return float(np.sum(np.diff(np.r_[0, recall]) * tps / (tps + fps)))
 
 
-def pair_metrics(y_true: np.ndarray, scores: np.ndarray, threshold: float) -> dict:
+def pair_metrics(y_true: np.ndarray, scores: np.ndarray, threshold: float, decoded: np.ndarray | None = None) -> dict:
+    """Counts from ``decoded >= threshold`` (the scores themselves by default); areas from the raw scores."""
     y_true = np.asarray(y_true).astype(int)
     scores = np.asarray(scores, dtype=np.float64)
-    pred = scores >= threshold
+    pred = (scores if decoded is None else np.asarray(decoded)) >= threshold
     tp = int((pred & (y_true == 1)).sum())
     fp = int((pred & (y_true == 0)).sum())
     fn = int((~pred & (y_true == 1)).sum())
@@ -64,6 +67,37 @@ def pair_metrics(y_true: np.ndarray, scores: np.ndarray, threshold: float) -> di
         "positive_rate": float(y_true.mean()),
         "n_pairs": int(len(y_true)),
     }
+
+
+def top1(scores: np.ndarray, groups: np.ndarray) -> np.ndarray:
+    """True at the highest score of each group (the first such pair on ties)."""
+    order = np.lexsort((-scores, groups))  # stable: equal scores keep their order
+    first = np.r_[True, groups[order][1:] != groups[order][:-1]]
+    mask = np.zeros(len(scores), dtype=bool)
+    mask[order[first]] = True
+    return mask
+
+
+def decode(scores: np.ndarray, groups: np.ndarray, decoding: str) -> np.ndarray:
+    """Scores a threshold then turns into edges: all pairs (``threshold``) or only each
+    child's best candidate parent (``top1``; the others get -inf, never an edge)."""
+    if decoding == "threshold":
+        return scores
+    if decoding == "top1":
+        return np.where(top1(scores, groups), scores, -np.inf)
+    raise ValueError(f"unknown decoding {decoding!r}; accepted: ['threshold', 'top1']")
+
+
+def parent_accuracy(y_true: np.ndarray, scores: np.ndarray, groups: np.ndarray) -> float | None:
+    """The argmax rule: share of children (groups with an edge) whose best-scoring candidate is a parent."""
+    _, groups = np.unique(groups, return_inverse=True)
+    y_true = np.asarray(y_true, dtype=np.float64)
+    has_parent = np.bincount(groups, weights=y_true) > 0
+    if not has_parent.any():
+        return None
+    best = top1(np.asarray(scores, dtype=np.float64), groups)
+    hit = np.bincount(groups[best], weights=y_true[best], minlength=len(has_parent))
+    return float(hit[has_parent].mean())
 
 
 def chance_f1(positive_rate: float) -> float:

@@ -7,11 +7,14 @@ a Python package that ships them, a local folder, or the local Hugging Face cach
 from __future__ import annotations
 
 import importlib.util
+import logging
 import os
 from pathlib import Path
 
 # torch is imported only when a model is loaded: the workflow checks models at load time.
 DTYPES = ("float32", "float16", "bfloat16")
+
+log = logging.getLogger(__name__)
 
 
 class ModelNotFoundError(ValueError):
@@ -81,8 +84,13 @@ def cached_snapshot(model_id: str) -> str:
 
 
 def load_bridge(path: str, device: str = "cpu", dtype: str = "float32", allow_download: bool = False,
-                trust_remote_code: bool = False):
-    """A TransformerBridge in eval mode, with a tokenizer that can pad."""
+                trust_remote_code: bool = False, random_init: bool = False, init_seed: int = 0):
+    """A TransformerBridge in eval mode, with a tokenizer that can pad.
+
+    With ``random_init`` the weights are not loaded: the folder's architecture is built with
+    random weights drawn with ``init_seed`` (a control), through the same boot path, hooks and
+    tokenizer as the real model.
+    """
     import torch
     from transformer_lens.model_bridge import TransformerBridge
 
@@ -90,11 +98,22 @@ def load_bridge(path: str, device: str = "cpu", dtype: str = "float32", allow_do
         os.environ["HF_HUB_OFFLINE"] = "1"
     if dtype not in DTYPES:
         raise ValueError(f"unknown dtype {dtype!r}; accepted: {list(DTYPES)}")
-    bridge = TransformerBridge.boot_transformers(
-        resolve_model_path(path, allow_download), device=device, dtype=getattr(torch, dtype),
-        trust_remote_code=trust_remote_code,
-    )
-    bridge.eval()
+    folder = resolve_model_path(path, allow_download)
+    torch_dtype = getattr(torch, dtype)
+    random = {}
+    if random_init:
+        log.warning("model %s: RANDOM weights (control, init_seed=%d), not the folder's", path, init_seed)
+        torch.manual_seed(init_seed)
+        # load_weights=False makes TransformerLens build its own model class with from_config (the
+        # architecture's initialisation) on the CPU in the config's dtype: the dtype goes in through
+        # the config, so parameters match a real load's (rotary buffers stay float32); the device is
+        # applied below.
+        random = dict(load_weights=False, hf_config_overrides={"dtype": torch_dtype})
+    bridge = TransformerBridge.boot_transformers(folder, device=device, dtype=torch_dtype,
+                                                 trust_remote_code=trust_remote_code, **random)
+    if random_init:
+        bridge.to(device, print_details=False)
+    bridge.eval()  # also what switches off dropout in a from_config model
     tokenizer = bridge.tokenizer
     if tokenizer.pad_token is None:
         tokenizer.pad_token = tokenizer.eos_token or tokenizer.unk_token

@@ -32,3 +32,12 @@ def pair_features(x: np.ndarray, pairs: Pairs) -> np.ndarray:
     forward = x[pairs.graph, :, pairs.src, pairs.dst]
     backward = x[pairs.graph, :, pairs.dst, pairs.src]
     return np.concatenate([forward, backward], axis=1).astype(np.float32)
+
+
+def position_features(data: dict[str, np.ndarray], pairs: Pairs) -> np.ndarray:
+    """[P, 2F + 2D]: position features of i, of j, then mention offsets i -> j and j -> i (see positions.py)."""
+    node, pair = data["pos_node"], data["pos_pair"]
+    return np.concatenate([
+        node[pairs.graph, :, pairs.src], node[pairs.graph, :, pairs.dst],
+        pair[pairs.graph, :, pairs.src, pairs.dst], pair[pairs.graph, :, pairs.dst, pairs.src],
+    ], axis=1).astype(np.float32)

@@ -11,7 +11,8 @@ from .atomic import write_text
 KEYS = ["model", "graph_set", "notation", "selection", "k", "probe"]
 COLUMNS = KEYS + [
     "n_seeds", "acc_mean", "acc_std", "f1_mean", "f1_std", "precision_mean", "recall_mean",
-    "auroc_mean", "auprc_mean", "positive_rate", "not_converged",
+    "auroc_mean", "auprc_mean", "parent_acc_mean", "positive_rate", "not_converged",
+    "control_f1_mean", "f1_over_control",
 ]
 
 
@@ -27,8 +28,12 @@ def load_runs(metric_paths: list[str], runs: list[dict]) -> pd.DataFrame:
     return pd.DataFrame(rows)
 
 
-def ablation_table(runs: pd.DataFrame) -> pd.DataFrame:
-    """Mean and spread over seeds, one row per model x graph set x notation x selection x k x probe."""
+def ablation_table(runs: pd.DataFrame, controls: dict[str, str] | None = None) -> pd.DataFrame:
+    """Mean and spread over seeds, one row per model x graph set x notation x selection x k x probe.
+
+    ``controls`` maps a model to its random-init control: each row of the model gets the
+    control's F1 on the same dataset and probe, and its own F1's margin over it.
+    """
     grouped = runs.groupby(KEYS, sort=True)
     table = pd.DataFrame({
         "n_seeds": grouped["seed"].nunique(),
@@ -41,10 +46,21 @@ def ablation_table(runs: pd.DataFrame) -> pd.DataFrame:
         "recall_mean": grouped["recall"].mean(),
         "auroc_mean": grouped["auroc"].mean(),
         "auprc_mean": grouped["auprc"].mean(),
+        "parent_acc_mean": grouped["parent_acc"].mean(),
         "positive_rate": grouped["positive_rate"].mean(),
         "not_converged": grouped["converged"].apply(lambda c: int((~c.astype(bool)).sum())),
     }).reset_index()
+    table = with_control_f1(table, controls or {})
     return table[COLUMNS].round(4)
+
+
+def with_control_f1(table: pd.DataFrame, controls: dict[str, str]) -> pd.DataFrame:
+    """control_f1_mean: the control model's f1_mean on the row's dataset and probe (empty
+    for rows without a control); f1_over_control: the row's f1_mean minus it."""
+    control_f1 = table.set_index(KEYS)["f1_mean"]
+    keys = table[KEYS].assign(model=table["model"].map(controls))
+    table = table.assign(control_f1_mean=[control_f1.get(tuple(row), float("nan")) for row in keys.itertuples(index=False)])
+    return table.assign(f1_over_control=table["f1_mean"] - table["control_f1_mean"])
 
 
 def write(table: pd.DataFrame, csv_path: str, md_path: str) -> None:

@@ -3,6 +3,6 @@ from graphattn.rule_log import log_to
 
 with log_to(snakemake.log[0]) as log:
     runs = tables.load_runs(list(snakemake.input), list(snakemake.params.runs))
-    table = tables.ablation_table(runs)
+    table = tables.ablation_table(runs, dict(snakemake.params.controls))
     tables.write(table, snakemake.output.csv, snakemake.output.md)
     log.info("ablation table: %d rows from %d runs", len(table), len(runs))

@@ -5,7 +5,7 @@ with log_to(snakemake.log[0]) as log:
     loaded, max_nodes = graphs.load(snakemake.input.graphs)
     split = snakemake.params.split
     dataset = datasets.combine(
-        snakemake.input.dump, snakemake.input.meta, loaded, max_nodes,
+        snakemake.input.dump, snakemake.input.meta, snakemake.input.prompts, loaded, max_nodes,
         snakemake.wildcards.selection, split["train"], split["val"], split["seed"],
     )
     datasets.save(snakemake.output[0], dataset)

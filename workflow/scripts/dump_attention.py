@@ -13,4 +13,6 @@ with log_to(snakemake.log[0]):
         dtype=model["dtype"],
         device=model["device"],
         allow_download=model["allow_download"],
+        random_init=model["random_init"],  # a control twin from graphattn.config.with_controls
+        init_seed=model["init_seed"],
     )

@@ -4,7 +4,8 @@ Each graph is fully connected: node j sends a message to node i weighted by the
 mean attention that i pays to j (``edge_weight: attention``) or unweighted
 (``edge_weight: none``). Node features summarise each node's attention per head
 (mass it sends and receives). The decoder scores the pair (i, j) from the two node
-embeddings and the pair's own attention features.
+embeddings alone (``decoder: nodes``, as in the seed notes) or with the pair's own
+attention features as well (``decoder: pair``).
 """
 
 from __future__ import annotations
@@ -40,9 +41,19 @@ class GCNProbe(torch.nn.Module):
                        for s in (0, 1, 2)}
         hidden = hyper["hidden"]
         self.convs = torch.nn.ModuleList(
-            GCNConv(nodes.shape[1] if layer == 0 else hidden, hidden) for layer in range(hyper["layers"]))
+            self.make_conv(nodes.shape[1] if layer == 0 else hidden, hidden, features.shape[1])
+            for layer in range(hyper["layers"]))
         self.dropout = torch.nn.Dropout(hyper["dropout"])
-        self.decoder = mlp(2 * hidden + features.shape[1], hidden, hyper["dropout"])
+        self.pair_features = hyper["decoder"] == "pair"
+        self.decoder = mlp(2 * hidden + (features.shape[1] if self.pair_features else 0), hidden, hyper["dropout"])
+
+    @staticmethod
+    def make_conv(n_in: int, n_out: int, n_edge_features: int):
+        return GCNConv(n_in, n_out)
+
+    @staticmethod
+    def convolve(conv, h: torch.Tensor, inp: dict) -> torch.Tensor:
+        return conv(h, inp["edge_index"], inp["edge_weight"])
 
     @staticmethod
     def _split_inputs(split, nodes, node_split, features, pairs, offset, weight, hyper):
@@ -52,7 +63,7 @@ class GCNProbe(torch.nn.Module):
         keep = pairs.split == split
         src = local[offset[pairs.graph[keep]] + pairs.src[keep]]
         dst = local[offset[pairs.graph[keep]] + pairs.dst[keep]]
-        edge_weight = torch.from_numpy(weight[keep].astype(np.float32)) if hyper["edge_weight"] == "attention" else None
+        edge_weight = torch.from_numpy(weight[keep].astype(np.float32)) if hyper.get("edge_weight") == "attention" else None
         return {
             "x": nodes[torch.from_numpy(keep_nodes)],
             # Messages flow key -> query: i attends to j, so j sends to i.
@@ -66,6 +77,7 @@ class GCNProbe(torch.nn.Module):
         inp = self.inputs[split]
         h = inp["x"]
         for conv in self.convs:
-            h = self.dropout(torch.relu(conv(h, inp["edge_index"], inp["edge_weight"])))
+            h = self.dropout(torch.relu(self.convolve(conv, h, inp)))
         src, dst = inp["pairs"]
-        return self.decoder(torch.cat([h[src], h[dst], inp["features"]], dim=1)).squeeze(-1)
+        pair = [h[src], h[dst]] + ([inp["features"]] if self.pair_features else [])
+        return self.decoder(torch.cat(pair, dim=1)).squeeze(-1)

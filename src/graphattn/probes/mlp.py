@@ -1,23 +1,34 @@
-"""MLP on per-pair attention features: i -> j and j -> i over every layer and head."""
+"""MLPs on per-pair features: attention i -> j and j -> i over every layer and head
+(``mlp``), or where and in which order i and j are mentioned, no attention (``position``)."""
 
 from __future__ import annotations
 
 import numpy as np
 import torch
 
-from ..pairs import Pairs, pair_features
+from ..pairs import Pairs, pair_features, position_features
 from .features import mlp, standardise
 
 
 class MLPProbe(torch.nn.Module):
     def __init__(self, data: dict[str, np.ndarray], pairs: Pairs, hyper: dict):
         super().__init__()
-        features, mean, std = standardise(pair_features(data["x"], pairs), pairs.split == 0)
+        features, mean, std = standardise(self.features(data, pairs), pairs.split == 0)
         self.register_buffer("feature_mean", mean)
         self.register_buffer("feature_std", std)
         # Inputs per split are plain attributes, not buffers: the checkpoint keeps only weights.
         self.inputs = {s: features[torch.from_numpy(pairs.split == s)] for s in (0, 1, 2)}
         self.net = mlp(features.shape[1], hyper["hidden"], hyper["dropout"])
 
+    @staticmethod
+    def features(data: dict[str, np.ndarray], pairs: Pairs) -> np.ndarray:
+        return pair_features(data["x"], pairs)
+
     def forward(self, split: int) -> torch.Tensor:
         return self.net(self.inputs[split]).squeeze(-1)
+
+
+class PositionProbe(MLPProbe):
+    @staticmethod
+    def features(data: dict[str, np.ndarray], pairs: Pairs) -> np.ndarray:
+        return position_features(data, pairs)

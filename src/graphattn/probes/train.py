@@ -15,7 +15,7 @@ from tqdm import tqdm
 from .. import metrics
 from ..atomic import atomic_path, load_npz, write_json, write_text
 from ..pairs import pair_index
-from . import probe_class
+from . import FITTED, probe_class
 
 log = logging.getLogger(__name__)
 TRAIN, VAL, TEST = 0, 1, 2
@@ -66,8 +66,11 @@ def train_probe(dataset_path: str, out_dir: str | Path, probe: str, hyper: dict,
 
 
 def train_seeds(dataset_path: str, out_dirs: dict[int, str | Path], probe: str, hyper: dict) -> list[dict]:
-    """One run per seed into its own folder; the dataset is read once for all of them."""
-    cls = probe_class(probe)
+    """One run per seed into its own folder; the dataset is read once for all of them.
+
+    ``probe`` is the configured name; ``hyper`` its settings, with ``type`` and ``decoding``.
+    """
+    cls = probe_class(hyper["type"])
     data = load_npz(dataset_path)
     pairs = pair_index(data)
     labels = {s: torch.from_numpy(pairs.label[pairs.split == s]) for s in (TRAIN, VAL, TEST)}
@@ -80,33 +83,44 @@ def train_seeds(dataset_path: str, out_dirs: dict[int, str | Path], probe: str, 
 def run_seed(cls, data, pairs, labels: dict[int, torch.Tensor], out_dir: Path, probe: str, hyper: dict, seed: int) -> dict:
     seed_everything(seed)
     model = cls(data, pairs, hyper)
-    n_pos = float(labels[TRAIN].sum())
-    # Edges are the minority class: weight positives by the negative/positive ratio.
-    loss_fn = torch.nn.BCEWithLogitsLoss(pos_weight=torch.tensor((len(labels[TRAIN]) - n_pos) / n_pos))
-    best, history = fit(model, labels, hyper, loss_fn)
-    model.load_state_dict(best["state"])
+    if hyper["type"] in FITTED:
+        history = model.fit(labels, seed)
+        state, best_epoch = model.state_dict(), None
+        scores = {s: model.scores(s) for s in (VAL, TEST)}
+    else:
+        n_pos = float(labels[TRAIN].sum())
+        # Edges are the minority class: weight positives by the negative/positive ratio.
+        loss_fn = torch.nn.BCEWithLogitsLoss(pos_weight=torch.tensor((len(labels[TRAIN]) - n_pos) / n_pos))
+        best, history = fit(model, labels, hyper, loss_fn)
+        model.load_state_dict(best["state"])
+        state, best_epoch = best["state"], best["epoch"]
+        scores = {s: evaluate(model, s, labels[s], loss_fn)[1] for s in (VAL, TEST)}
 
-    _, val_scores = evaluate(model, VAL, labels[VAL], loss_fn)
-    _, test_scores = evaluate(model, TEST, labels[TEST], loss_fn)
-    threshold = metrics.best_threshold(labels[VAL].numpy(), val_scores)
-    val = metrics.pair_metrics(labels[VAL].numpy(), val_scores, threshold)
+    # A child's candidate parents form one group: pairs of one graph with the same dst.
+    groups = {s: pairs.graph[pairs.split == s] * data["adj"].shape[1] + pairs.dst[pairs.split == s] for s in (VAL, TEST)}
+    decoded = {s: metrics.decode(scores[s], groups[s], hyper["decoding"]) for s in (VAL, TEST)}
+    threshold = metrics.best_threshold(labels[VAL].numpy(), decoded[VAL])
+    val, test = ({**metrics.pair_metrics(labels[s].numpy(), scores[s], threshold, decoded[s]),
+                  "parent_acc": metrics.parent_accuracy(labels[s].numpy(), scores[s], groups[s])} for s in (VAL, TEST))
     result = {
-        **metrics.pair_metrics(labels[TEST].numpy(), test_scores, threshold),
+        **test,
         "threshold": threshold,
         "val": val,
-        "best_epoch": best["epoch"],
+        "best_epoch": best_epoch,
         "epochs_run": len(history),
         # A probe that never clearly beats "everything is an edge" on validation did not learn.
         "converged": bool(val["f1"] > 1.2 * metrics.chance_f1(val["positive_rate"])),
         "probe": probe,
+        "type": hyper["type"],
+        "decoding": hyper["decoding"],
         "seed": seed,
         "n_train_pairs": len(labels[TRAIN]),
         "n_val_pairs": len(labels[VAL]),
         "n_test_pairs": len(labels[TEST]),
     }
     with atomic_path(out_dir / "best_model.pt") as tmp:
-        torch.save({"state_dict": best["state"], "probe": probe, "hyper": dict(hyper), "seed": seed}, tmp)
+        torch.save({"state_dict": state, "probe": probe, "hyper": dict(hyper), "seed": seed}, tmp)
     write_text(out_dir / "history.csv", history.to_csv(index=False))
     write_json(out_dir / "metrics.json", result)
-    log.info("%s seed %d: test F1 %.3f (threshold %.3f, best epoch %d)", probe, seed, result["f1"], threshold, best["epoch"])
+    log.info("%s seed %d: test F1 %.3f (threshold %.3f, best epoch %s)", probe, seed, result["f1"], threshold, best_epoch)
     return result

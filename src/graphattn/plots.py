@@ -1,0 +1,109 @@
+"""Figures for the report, drawn on matplotlib Figures with their own Agg canvas
+(no pyplot state, no display) and written under a temporary name, then renamed.
+
+matplotlib and seaborn are imported inside the functions: they take seconds, which
+the modules that import this one (and their jobs) need not pay.
+"""
+
+from __future__ import annotations
+
+import pandas as pd
+
+from .atomic import atomic_path
+from .heads import DIRECTIONS
+
+
+def new_figure(width: float, height: float):
+    from matplotlib.backends.backend_agg import FigureCanvasAgg
+    from matplotlib.figure import Figure
+
+    fig = Figure(figsize=(width, height), layout="constrained")
+    FigureCanvasAgg(fig)
+    return fig
+
+
+def save(fig, path) -> None:
+    with atomic_path(path) as tmp:  # the temporary name keeps the suffix, so the format is inferred from it
+        fig.savefig(tmp, dpi=120)
+
+
+def head_heatmaps(table: pd.DataFrame, path, title: str) -> None:
+    """Layer x head heatmaps of parent accuracy, one panel per direction."""
+    import seaborn as sns
+
+    n_layers, n_heads = table["layer"].nunique(), table["head"].nunique()
+    annotate = n_layers <= 16 and n_heads <= 16  # numbers stay readable only on small grids
+    panel = (max(3.5, 0.45 * n_heads + 1.5), max(2.5, 0.35 * n_layers + 1.2))
+    fig = new_figure(2 * panel[0], panel[1])
+    axes = fig.subplots(1, len(DIRECTIONS))
+    for ax, direction in zip(axes, DIRECTIONS):
+        grid = table.pivot(index="layer", columns="head", values=f"parent_acc_{direction}")
+        sns.heatmap(grid, ax=ax, vmin=0, vmax=1, cmap="viridis", annot=annotate, fmt=".2f",
+                    annot_kws={"fontsize": 7}, cbar=ax is axes[-1], cbar_kws={"label": "parent accuracy"})
+        ax.set_title(direction.replace("_", " "))
+    fig.suptitle(title)
+    save(fig, path)
+
+
+def f1_bars(table: pd.DataFrame, path, title: str) -> None:
+    """Test F1 by probe (bars grouped by k, seed spread as error bars), one panel per
+    graph set x notation x selection of the table's rows."""
+    panels = list(table.groupby(["graph_set", "notation", "selection"], sort=True))
+    probes = list(dict.fromkeys(table["probe"]))  # config order
+    ks = sorted(table["k"].astype(str).unique(), key=lambda k: (k != "none", k))
+    width = 0.8 / len(ks)
+    fig = new_figure(max(6.0, 0.7 * len(probes) + 2), 2.6 * len(panels))
+    axes = fig.subplots(len(panels), 1, squeeze=False)[:, 0]
+    for ax, ((graph_set, notation, selection), rows) in zip(axes, panels):
+        rows = rows.set_index(["probe", rows["k"].astype(str)])
+        for n, k in enumerate(ks):
+            means = [rows["f1_mean"].get((p, k), float("nan")) for p in probes]
+            stds = [rows["f1_std"].get((p, k), 0.0) for p in probes]
+            ax.bar([i + (n - (len(ks) - 1) / 2) * width for i in range(len(probes))], means, width,
+                   yerr=stds, capsize=2, label=f"k={k}")
+        ax.set_xticks(range(len(probes)), probes, rotation=30, ha="right")
+        ax.set_ylim(0, 1)
+        ax.set_ylabel("test F1")
+        ax.set_title(f"{graph_set} / {notation} / {selection}", fontsize=9)
+        ax.legend(fontsize=7, loc="lower right")
+    fig.suptitle(title)
+    save(fig, path)
+
+
+def training_curves(histories: dict[str, pd.DataFrame], path, title: str) -> None:
+    """Validation F1 per epoch, one panel per probe, one line per dataset (label "probe: dataset")."""
+    by_probe: dict[str, list[tuple[str, pd.DataFrame]]] = {}
+    for label, history in histories.items():
+        probe, _, dataset = label.partition(": ")
+        by_probe.setdefault(probe, []).append((dataset, history))
+    cols = min(3, len(by_probe))
+    rows = -(-len(by_probe) // cols)
+    fig = new_figure(4.0 * cols, 3.2 * rows)
+    axes = fig.subplots(rows, cols, squeeze=False).ravel()
+    for ax in axes[len(by_probe):]:
+        ax.set_axis_off()
+    for ax, (probe, curves) in zip(axes, by_probe.items()):
+        for dataset, history in curves:
+            ax.plot(history["epoch"], history["val_f1"], label=dataset, linewidth=1)
+        ax.set_ylim(0, 1)
+        ax.set_xlabel("epoch")
+        ax.set_ylabel("validation F1")
+        ax.set_title(probe, fontsize=9)
+        ax.legend(fontsize=6)
+    fig.suptitle(title)
+    save(fig, path)
+
+
+def toy_history(history: pd.DataFrame, path) -> None:
+    """The toy model's training loss and validation answer accuracy over steps."""
+    fig = new_figure(6.0, 3.0)
+    loss_ax = fig.subplots()
+    loss_ax.plot(history["step"], history["loss"], color="tab:gray", linewidth=1)
+    loss_ax.set_xlabel("step")
+    loss_ax.set_ylabel("training loss (answer tokens)")
+    acc_ax = loss_ax.twinx()
+    acc_ax.plot(history["step"], history["val_accuracy"], color="tab:blue")
+    acc_ax.set_ylim(0, 1)
+    acc_ax.set_ylabel("validation parent accuracy", color="tab:blue")
+    fig.suptitle("toy model training")
+    save(fig, path)

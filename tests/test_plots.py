@@ -1,0 +1,44 @@
+"""Figures: each is a real PNG, written whole (no temporary file left behind)."""
+
+import numpy as np
+import pandas as pd
+import pytest
+
+from graphattn import heads, plots
+
+PNG = b"\x89PNG\r\n\x1a\n"
+
+
+def written_png(folder, name):
+    path = folder / name
+    assert path.read_bytes()[:8] == PNG
+    assert [p.name for p in folder.iterdir()] == [name]  # no temporary file left
+    return path
+
+
+@pytest.mark.parametrize("n_layers, n_heads", [(3, 4), (17, 20)])  # annotated and too large to annotate
+def test_plot_heatmaps_writes_a_png(tmp_path, n_layers, n_heads):
+    rng = np.random.default_rng(0)
+    channel = np.arange(n_layers * n_heads)
+    table = {"layer": channel // n_heads, "head": channel % n_heads}
+    table.update({f"parent_acc_{d}": rng.random(len(channel)) for d in heads.DIRECTIONS})
+    plots.head_heatmaps(pd.DataFrame(table), tmp_path / "heads.png", "m / g / arrow")
+    written_png(tmp_path, "heads.png")
+
+
+def test_f1_bars_draw_one_panel_per_dataset(tmp_path):
+    rows = [dict(graph_set="g", notation=n, selection="all", k=k, probe=p, f1_mean=0.5, f1_std=0.1)
+            for n in ("arrow", "to") for k in ("none", "3") for p in ("mlp", "gcn", "best_head")]
+    plots.f1_bars(pd.DataFrame(rows), tmp_path / "f1.png", "m")
+    written_png(tmp_path, "f1.png")
+
+
+def test_training_curves_and_toy_history(tmp_path):
+    history = pd.DataFrame({"epoch": [1, 2, 3], "val_f1": [0.2, 0.5, 0.6]})
+    plots.training_curves({"mlp: g/arrow/all/knone": history, "gcn: g/arrow/all/knone": history},
+                          tmp_path / "curves.png", "m")
+    written_png(tmp_path, "curves.png")
+    (tmp_path / "curves.png").unlink()
+    plots.toy_history(pd.DataFrame({"step": [100, 200], "loss": [1.0, 0.5], "val_accuracy": [0.3, 0.7]}),
+                      tmp_path / "toy.png")
+    written_png(tmp_path, "toy.png")
