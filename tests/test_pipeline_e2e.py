@@ -1,15 +1,27 @@
 """The real snakemake CLI on a tiny config: every rule runs, the table is complete, and
 a second invocation or a probe hyperparameter edit re-runs exactly what it should."""
 
+import copy
 import re
 
 import pandas as pd
 import pytest
 
-from conftest import run_snakemake
+from conftest import TINY_CONFIG, run_snakemake
 from graphattn.tables import COLUMNS
 
 pytestmark = pytest.mark.e2e
+
+# The tiny config with every probe type and a random-init control of minilm.
+CONFIG = copy.deepcopy(TINY_CONFIG)
+CONFIG["models"]["minilm"]["control"] = "random_init"
+CONFIG["probes"].update({
+    "gine": {"type": "gine", "hidden": 8, "epochs": 10, "patience": 5},
+    "logreg": {"type": "logreg"},
+    "best_head": {"type": "best_head"},
+    "position": {"type": "position", "hidden": 8, "epochs": 10, "patience": 5},
+})
+MODELS = ("minilm", "minilm-random", "toy")
 
 
 def planned_jobs(workdir, config):
@@ -22,38 +34,47 @@ def planned_jobs(workdir, config):
 
 @pytest.fixture(scope="module")
 def tiny_run(tmp_path_factory):
-    from conftest import TINY_CONFIG
-
     workdir = tmp_path_factory.mktemp("tiny")
-    run_snakemake(workdir, "--cores", "2", config=TINY_CONFIG)
+    run_snakemake(workdir, "--cores", "2", config=CONFIG)
     return workdir
 
 
 def test_tiny_run_writes_the_ablation_table(tiny_run):
     table = pd.read_csv(tiny_run / "results/tables/ablation.csv", dtype={"k": str})
     assert list(table.columns) == COLUMNS
-    assert sorted(zip(table.model, table.k, table.probe)) == [
-        (model, k, probe) for model in ("minilm", "toy") for k in ("1", "none") for probe in ("gcn", "mlp")]
-    assert table[["acc_mean", "f1_mean", "auroc_mean"]].notna().all().all()
+    assert sorted(zip(table.model, table.k, table.probe)) == sorted(
+        (model, k, probe) for model in MODELS for k in ("1", "none") for probe in CONFIG["probes"])
+    assert table[["acc_mean", "f1_mean", "auroc_mean", "parent_acc_mean"]].notna().all().all()
+    # Only minilm has a control: its rows carry the control's F1, the others none.
+    has_control = table["control_f1_mean"].notna()
+    assert (has_control == (table["model"] == "minilm")).all()
+    margin = (table["f1_mean"] - table["control_f1_mean"])[has_control]
+    assert table["f1_over_control"][has_control].to_numpy() == pytest.approx(margin.to_numpy(), abs=2e-4)  # rounded
     assert (tiny_run / "results/tables/ablation.md").read_text().count("\n") == 2 + len(table)
     for name in ("metrics.json", "history.csv", "best_model.pt"):
         assert (tiny_run / f"results/probes/minilm/tiny/arrow/all/knone/mlp/seed0/{name}").is_file()
 
 
-def test_second_run_has_nothing_to_do(tiny_run):
-    from conftest import TINY_CONFIG
+def test_tiny_run_scores_every_head_and_draws_the_plots(tiny_run):
+    heads = pd.read_csv(tiny_run / "results/heads/minilm/tiny/arrow.csv")
+    assert len(heads) == 6 * 12 and heads.notna().all().all()  # all-MiniLM-L6-v2: 6 layers x 12 heads
+    assert len(pd.read_csv(tiny_run / "results/heads/toy/tiny/arrow.csv")) == 1 * 2
+    for model in MODELS:
+        for name in ("f1", "training_curves"):
+            assert (tiny_run / f"results/plots/{model}/{name}.png").stat().st_size > 0
+    assert (tiny_run / "results/plots/toy_history.png").stat().st_size > 0
 
-    assert planned_jobs(tiny_run, TINY_CONFIG) == {}
+
+def test_second_run_has_nothing_to_do(tiny_run):
+    assert planned_jobs(tiny_run, CONFIG) == {}
 
 
 def test_probe_hyperparameter_edit_reruns_only_that_probe_and_the_table(tiny_run):
-    from conftest import TINY_CONFIG
-    import copy
-
-    edited = copy.deepcopy(TINY_CONFIG)
+    edited = copy.deepcopy(CONFIG)
     edited["probes"]["mlp"]["hidden"] = 24
-    n_mlp_jobs = len(edited["models"]) * len(edited["k"])  # a job trains every seed
-    assert planned_jobs(tiny_run, edited) == {"train_probe": n_mlp_jobs, "ablation_table": 1, "all": 1}
+    n_mlp_jobs = len(MODELS) * len(edited["k"])  # a job trains every seed
+    assert planned_jobs(tiny_run, edited) == {
+        "train_probe": n_mlp_jobs, "ablation_table": 1, "probe_plots": len(MODELS), "all": 1}
 
 
 def test_toy_model_is_trained_and_dumped_through_the_common_path(tiny_run):
@@ -69,12 +90,10 @@ def test_toy_model_is_trained_and_dumped_through_the_common_path(tiny_run):
 
 
 def test_toy_setting_edit_retrains_the_toy_and_reruns_only_its_downstream_jobs(tiny_run):
-    from conftest import TINY_CONFIG
-    import copy
-
-    edited = copy.deepcopy(TINY_CONFIG)
+    edited = copy.deepcopy(CONFIG)
     edited["toy"]["lr"] = 0.001
     n_probe_jobs = len(edited["k"]) * len(edited["probes"])
+    # Every model's plots redraw from the new table; only the toy's dump, datasets and probes re-run.
     assert planned_jobs(tiny_run, edited) == {
-        "train_toy_model": 1, "dump_attention": 1, "sparsify": 1, "combine": 2, "train_probe": n_probe_jobs,
-        "ablation_table": 1, "all": 1}
+        "train_toy_model": 1, "toy_history_plot": 1, "dump_attention": 1, "sparsify": 1, "combine": 2,
+        "head_scores": 1, "train_probe": n_probe_jobs, "ablation_table": 1, "probe_plots": len(MODELS), "all": 1}
