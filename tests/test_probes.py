@@ -99,6 +99,15 @@ def test_position_probe_reads_positions_not_attention(tmp_path):
     assert blind["auroc"] < 0.65  # the planted head is in attention, which this probe never sees
 
 
+def test_gcn_with_constant_node_features_and_a_node_decoder_flatlines(tmp_path):
+    # The seed notes' flatline: nodes without identity give every pair the same embedding pair.
+    path = synthetic(tmp_path / "d.npz", signal=True)
+    hyper = dict(HYPER["gcn"], decoder="nodes", node_features="constant")
+    result = train_probe(str(path), tmp_path / "out", "gcn", hyper, seed=0)
+    assert result["auroc"] < 0.6 and not result["converged"]
+    assert result["f1"] <= chance_f1(result["positive_rate"]) + 0.05
+
+
 def test_top1_decoding_predicts_at_most_one_parent_per_node(tmp_path):
     path = synthetic(tmp_path / "d.npz", signal=True)
     hyper = dict(HYPER["mlp"], decoding="top1")

@@ -3,7 +3,8 @@
 Each graph is fully connected: node j sends a message to node i weighted by the
 mean attention that i pays to j (``edge_weight: attention``) or unweighted
 (``edge_weight: none``). Node features summarise each node's attention per head
-(mass it sends and receives). The decoder scores the pair (i, j) from the two node
+(mass it sends and receives), or are one constant (``node_features: constant``,
+to show what a GCN does with nodes that carry no identity). The decoder scores the pair (i, j) from the two node
 embeddings alone (``decoder: nodes``, as in the seed notes) or with the pair's own
 attention features as well (``decoder: pair``).
 """
@@ -32,6 +33,8 @@ class GCNProbe(torch.nn.Module):
     def __init__(self, data: dict[str, np.ndarray], pairs: Pairs, hyper: dict):
         super().__init__()
         nodes, node_graph = node_features(data["x"], data["n_nodes"])
+        if hyper.get("node_features") == "constant":
+            nodes = np.ones_like(nodes[:, :1])  # nodes without identity: the seed's flatline (README)
         node_split = data["split"][node_graph]
         nodes, _, _ = standardise(nodes, node_split == 0)
         features, _, _ = standardise(pair_features(data["x"], pairs), pairs.split == 0)

@@ -61,6 +61,23 @@ def fit(model, labels: dict[int, torch.Tensor], hyper: dict, loss_fn) -> tuple[d
     return best, pd.DataFrame(history)
 
 
+def trained_scores(model, labels: dict[int, torch.Tensor], hyper: dict, seed: int):
+    """Gradient probes: (val and test scores, best state, its epoch, history)."""
+    n_pos = float(labels[TRAIN].sum())
+    # Edges are the minority class: weight positives by the negative/positive ratio.
+    loss_fn = torch.nn.BCEWithLogitsLoss(pos_weight=torch.tensor((len(labels[TRAIN]) - n_pos) / n_pos))
+    best, history = fit(model, labels, hyper, loss_fn)
+    model.load_state_dict(best["state"])
+    scores = {s: evaluate(model, s, labels[s], loss_fn)[1] for s in (VAL, TEST)}
+    return scores, best["state"], best["epoch"], history
+
+
+def fitted_scores(model, labels: dict[int, torch.Tensor], hyper: dict, seed: int):
+    """Fitted probes (no epochs): (val and test scores, state, None, history)."""
+    history = model.fit(labels, seed)
+    return {s: model.scores(s) for s in (VAL, TEST)}, model.state_dict(), None, history
+
+
 def train_probe(dataset_path: str, out_dir: str | Path, probe: str, hyper: dict, seed: int) -> dict:
     return train_seeds(dataset_path, {seed: out_dir}, probe, hyper)[0]
 
@@ -83,18 +100,8 @@ def train_seeds(dataset_path: str, out_dirs: dict[int, str | Path], probe: str, 
 def run_seed(cls, data, pairs, labels: dict[int, torch.Tensor], out_dir: Path, probe: str, hyper: dict, seed: int) -> dict:
     seed_everything(seed)
     model = cls(data, pairs, hyper)
-    if hyper["type"] in FITTED:
-        history = model.fit(labels, seed)
-        state, best_epoch = model.state_dict(), None
-        scores = {s: model.scores(s) for s in (VAL, TEST)}
-    else:
-        n_pos = float(labels[TRAIN].sum())
-        # Edges are the minority class: weight positives by the negative/positive ratio.
-        loss_fn = torch.nn.BCEWithLogitsLoss(pos_weight=torch.tensor((len(labels[TRAIN]) - n_pos) / n_pos))
-        best, history = fit(model, labels, hyper, loss_fn)
-        model.load_state_dict(best["state"])
-        state, best_epoch = best["state"], best["epoch"]
-        scores = {s: evaluate(model, s, labels[s], loss_fn)[1] for s in (VAL, TEST)}
+    fit_scores = fitted_scores if hyper["type"] in FITTED else trained_scores
+    scores, state, best_epoch, history = fit_scores(model, labels, hyper, seed)
 
     # A child's candidate parents form one group: pairs of one graph with the same dst.
     groups = {s: pairs.graph[pairs.split == s] * data["adj"].shape[1] + pairs.dst[pairs.split == s] for s in (VAL, TEST)}
