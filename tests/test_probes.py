@@ -108,6 +108,21 @@ def test_gcn_with_constant_node_features_and_a_node_decoder_flatlines(tmp_path):
     assert result["f1"] <= chance_f1(result["positive_rate"]) + 0.05
 
 
+def test_gcn_message_direction_and_normalisation_follow_the_settings(tmp_path):
+    from graphattn.atomic import load_npz
+    from graphattn.probes.gcn import GCNProbe
+
+    data = load_npz(synthetic(tmp_path / "d.npz", signal=True, n_graphs=10))
+    pairs = pair_index(data)
+    forward = GCNProbe(data, pairs, HYPER["gcn"])
+    back = GCNProbe(data, pairs, dict(HYPER["gcn"], messages="query_to_key", normalize=False))
+    # Pair (i, j): i attends to j. By default j sends to i; reversed, i sends to j.
+    assert torch.equal(forward.inputs[0]["edge_index"], forward.inputs[0]["pairs"].flip(0))
+    assert torch.equal(back.inputs[0]["edge_index"], back.inputs[0]["pairs"])
+    assert forward.convs[0].normalize and forward.convs[0].add_self_loops
+    assert not back.convs[0].normalize and not back.convs[0].add_self_loops
+
+
 def test_top1_decoding_predicts_at_most_one_parent_per_node(tmp_path):
     path = synthetic(tmp_path / "d.npz", signal=True)
     hyper = dict(HYPER["mlp"], decoding="top1")

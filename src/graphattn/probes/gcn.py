@@ -3,10 +3,10 @@
 Each graph is fully connected: node j sends a message to node i weighted by the
 mean attention that i pays to j (``edge_weight: attention``) or unweighted
 (``edge_weight: none``). Node features summarise each node's attention per head
-(mass it sends and receives), or are one constant (``node_features: constant``,
-to show what a GCN does with nodes that carry no identity). The decoder scores the pair (i, j) from the two node
-embeddings alone (``decoder: nodes``, as in the seed notes) or with the pair's own
-attention features as well (``decoder: pair``).
+(mass it sends and receives), or are one constant (``node_features: constant``, to
+show what a GCN does with nodes that carry no identity). The decoder scores the pair
+(i, j) from the two node embeddings alone (``decoder: nodes``, as in the seed notes)
+or with the pair's own attention features as well (``decoder: pair``).
 """
 
 from __future__ import annotations
@@ -44,15 +44,19 @@ class GCNProbe(torch.nn.Module):
                        for s in (0, 1, 2)}
         hidden = hyper["hidden"]
         self.convs = torch.nn.ModuleList(
-            self.make_conv(nodes.shape[1] if layer == 0 else hidden, hidden, features.shape[1])
+            self.make_conv(nodes.shape[1] if layer == 0 else hidden, hidden, features.shape[1], hyper)
             for layer in range(hyper["layers"]))
         self.dropout = torch.nn.Dropout(hyper["dropout"])
         self.pair_features = hyper["decoder"] == "pair"
         self.decoder = mlp(2 * hidden + (features.shape[1] if self.pair_features else 0), hidden, hyper["dropout"])
 
     @staticmethod
-    def make_conv(n_in: int, n_out: int, n_edge_features: int):
-        return GCNConv(n_in, n_out)
+    def make_conv(n_in: int, n_out: int, n_edge_features: int, hyper: dict):
+        # Symmetric normalisation with self-loops is GCNConv's default (and the seed's);
+        # both can be switched off to see what they do to attention weights. GCNConv adds
+        # self-loops only while normalising.
+        normalize = hyper.get("normalize", True)
+        return GCNConv(n_in, n_out, normalize=normalize, add_self_loops=normalize and hyper.get("self_loops", True))
 
     @staticmethod
     def convolve(conv, h: torch.Tensor, inp: dict) -> torch.Tensor:
@@ -67,10 +71,11 @@ class GCNProbe(torch.nn.Module):
         src = local[offset[pairs.graph[keep]] + pairs.src[keep]]
         dst = local[offset[pairs.graph[keep]] + pairs.dst[keep]]
         edge_weight = torch.from_numpy(weight[keep].astype(np.float32)) if hyper.get("edge_weight") == "attention" else None
+        # By default messages flow key -> query: i attends to j, so j sends to i.
+        senders, receivers = (dst, src) if hyper.get("messages", "key_to_query") == "key_to_query" else (src, dst)
         return {
             "x": nodes[torch.from_numpy(keep_nodes)],
-            # Messages flow key -> query: i attends to j, so j sends to i.
-            "edge_index": torch.from_numpy(np.stack([dst, src]).astype(np.int64)),
+            "edge_index": torch.from_numpy(np.stack([senders, receivers]).astype(np.int64)),
             "edge_weight": edge_weight,
             "pairs": torch.from_numpy(np.stack([src, dst]).astype(np.int64)),
             "features": features[torch.from_numpy(keep)],

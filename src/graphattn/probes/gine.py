@@ -16,7 +16,7 @@ from .gcn import GCNProbe
 
 class GINEProbe(GCNProbe):
     @staticmethod
-    def make_conv(n_in: int, n_out: int, n_edge_features: int):
+    def make_conv(n_in: int, n_out: int, n_edge_features: int, hyper: dict):
         update = torch.nn.Sequential(torch.nn.Linear(n_in, n_out), torch.nn.ReLU(), torch.nn.Linear(n_out, n_out))
         return GINEConv(update, train_eps=True, edge_dim=n_edge_features)
 
