@@ -6,7 +6,7 @@ rule dump_attention:
         dump="results/attention/{model}/{graph_set}/{notation}/dense.npy",
         meta="results/attention/{model}/{graph_set}/{notation}/dense.json",
     params:
-        model=lambda w: config["models"][w.model],
+        model=lambda w: canonical(config["models"][w.model]),
         max_nodes=lambda w: config["graph_sets"][w.graph_set]["max_nodes"],
     threads: 2
     resources:

@@ -16,6 +16,17 @@ wildcard_constraints:
     probe=NAME,
 
 
+def canonical(value):
+    """Dicts with their keys sorted, recursively. Snakemake compares params by their repr,
+    so without this a reordered config entry or a restated default would look like an edit
+    and re-run the jobs."""
+    if isinstance(value, dict):
+        return {key: canonical(value[key]) for key in sorted(value)}
+    if isinstance(value, list):
+        return [canonical(item) for item in value]
+    return value
+
+
 def grid():
     """Every probe run of the config as a dict of wildcard values."""
     return [

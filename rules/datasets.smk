@@ -7,7 +7,7 @@ rule combine:
     output:
         "results/datasets/{model}/{graph_set}/{notation}/{selection}/k{k}.npz",
     params:
-        split=config["split"],
+        split=canonical(config["split"]),
     resources:
         mem_mb=2000,
         runtime=20,

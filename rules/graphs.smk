@@ -2,7 +2,7 @@ rule generate_graphs:
     output:
         "results/graphs/{graph_set}.json",
     params:
-        graph_set=lambda w: config["graph_sets"][w.graph_set],
+        graph_set=lambda w: canonical(config["graph_sets"][w.graph_set]),
     log:
         "results/logs/generate_graphs/{graph_set}.log",
     conda:

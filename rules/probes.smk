@@ -9,7 +9,7 @@ rule train_probe:
         history=probe_files("history.csv"),
         checkpoint=probe_files("best_model.pt"),
     params:
-        hyper=lambda w: config["probes"][w.probe],
+        hyper=lambda w: canonical(config["probes"][w.probe]),
         seeds=config["seeds"],
     threads: 1
     resources:

@@ -15,7 +15,7 @@ rule ablation_table:
     params:
         runs=grid(),
         # model -> its random-init control
-        controls={m["control_of"]: name for name, m in config["models"].items() if m["control_of"]},
+        controls=canonical({m["control_of"]: name for name, m in config["models"].items() if m["control_of"]}),
     log:
         "results/logs/ablation_table.log",
     conda:

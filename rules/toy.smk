@@ -8,8 +8,8 @@ rule train_toy_model:
         ),
         metrics="results/models/toy_metrics.json",
     params:
-        toy=lambda w: {key: value for key, value in config["toy"].items() if key != "graph_set"},
-        graphs=lambda w: toy_graph_settings(),
+        toy=lambda w: canonical({key: value for key, value in config["toy"].items() if key != "graph_set"}),
+        graphs=lambda w: canonical(toy_graph_settings()),
     # The toy model's training is the default run's critical path (its dumps and probes
     # wait for it). One thread: a second one gains only ~15% (11.1 vs 9.5 steps/s here),
     # and its OpenMP threads crawl when other jobs share the cores.

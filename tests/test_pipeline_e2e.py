@@ -97,3 +97,42 @@ def test_toy_setting_edit_retrains_the_toy_and_reruns_only_its_downstream_jobs(t
     assert planned_jobs(tiny_run, edited) == {
         "train_toy_model": 1, "toy_history_plot": 1, "dump_attention": 1, "sparsify": 1, "combine": 2,
         "head_scores": 1, "train_probe": n_probe_jobs, "ablation_table": 1, "probe_plots": len(MODELS), "all": 1}
+
+
+def test_edit_that_restates_defaults_or_reorders_keys_reruns_nothing(tiny_run):
+    edited = copy.deepcopy(CONFIG)
+    # The schema's defaults, filled in at load anyway, now written out.
+    edited["probes"]["mlp"]["dropout"] = 0.1
+    edited["models"]["toy"]["batch_size"] = 16
+    edited["models"]["minilm"]["control_seed"] = 0
+    edited["graph_sets"]["tiny"]["naming"] = "letters"
+    edited["toy"] = dict(reversed(list(edited["toy"].items())))
+    assert planned_jobs(tiny_run, edited) == {}
+
+
+def test_new_k_value_runs_only_its_sparsify_combine_and_probe_jobs(tiny_run):
+    edited = copy.deepcopy(CONFIG)
+    edited["k"] = ["none", 1, 2]
+    n = len(MODELS)  # one notation and one selection per model
+    assert planned_jobs(tiny_run, edited) == {
+        "sparsify": n, "combine": n, "train_probe": n * len(edited["probes"]),
+        "ablation_table": 1, "probe_plots": n, "all": 1}
+
+
+def test_new_graph_set_runs_its_whole_chain(tiny_run):
+    edited = copy.deepcopy(CONFIG)
+    edited["graph_sets"]["tiny2"] = {"min_nodes": 3, "max_nodes": 5, "edge_prob": 0.5, "count": 12, "seed": 4}
+    n = len(MODELS)
+    # The toy keeps training on `tiny`: it is not retrained, only dumped on the new prompts.
+    assert planned_jobs(tiny_run, edited) == {
+        "generate_graphs": 1, "render_prompts": 1, "dump_attention": n, "sparsify": n, "combine": 2 * n,
+        "train_probe": 2 * n * len(edited["probes"]), "head_scores": n,
+        "ablation_table": 1, "probe_plots": n, "all": 1}
+
+
+def test_new_model_runs_its_chain_and_redraws_the_shared_outputs(tiny_run):
+    edited = copy.deepcopy(CONFIG)
+    edited["models"]["minilm2"] = dict(TINY_CONFIG["models"]["minilm"], batch_size=4)
+    assert planned_jobs(tiny_run, edited) == {
+        "dump_attention": 1, "sparsify": 1, "combine": 2, "train_probe": 2 * len(edited["probes"]),
+        "head_scores": 1, "ablation_table": 1, "probe_plots": len(MODELS) + 1, "all": 1}
