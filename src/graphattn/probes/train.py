@@ -94,17 +94,19 @@ def train_seeds(dataset_path: str, out_dirs: dict[int, str | Path], probe: str, 
     for s, name in ((TRAIN, "train"), (VAL, "val"), (TEST, "test")):
         if labels[s].sum() == 0:
             raise ValueError(f"{dataset_path}: the {name} split has no edge; use more graphs")
-    return [run_seed(cls, data, pairs, labels, Path(out_dir), probe, hyper, seed) for seed, out_dir in out_dirs.items()]
+    # A child's candidate parents form one group: pairs of one graph with the same dst.
+    groups = {s: pairs.graph[pairs.split == s] * data["adj"].shape[1] + pairs.dst[pairs.split == s] for s in (VAL, TEST)}
+    return [run_seed(cls, data, pairs, labels, groups, Path(out_dir), probe, hyper, seed)
+            for seed, out_dir in out_dirs.items()]
 
 
-def run_seed(cls, data, pairs, labels: dict[int, torch.Tensor], out_dir: Path, probe: str, hyper: dict, seed: int) -> dict:
+def run_seed(cls, data, pairs, labels: dict[int, torch.Tensor], groups: dict[int, np.ndarray], out_dir: Path,
+             probe: str, hyper: dict, seed: int) -> dict:
     seed_everything(seed)
     model = cls(data, pairs, hyper)
     fit_scores = fitted_scores if hyper["type"] in FITTED else trained_scores
     scores, state, best_epoch, history = fit_scores(model, labels, hyper, seed)
 
-    # A child's candidate parents form one group: pairs of one graph with the same dst.
-    groups = {s: pairs.graph[pairs.split == s] * data["adj"].shape[1] + pairs.dst[pairs.split == s] for s in (VAL, TEST)}
     decoded = {s: metrics.decode(scores[s], groups[s], hyper["decoding"]) for s in (VAL, TEST)}
     threshold = metrics.best_threshold(labels[VAL].numpy(), decoded[VAL])
     val, test = ({**metrics.pair_metrics(labels[s].numpy(), scores[s], threshold, decoded[s]),
