@@ -25,6 +25,10 @@ config["models"] = with_controls(config["models"])
 check_models_available(config["models"])
 
 
+# The report's introduction: the research question and the config of the run.
+report: "workflow/report/workflow.rst"
+
+
 include: "rules/common.smk"
 include: "rules/graphs.smk"
 include: "rules/toy.smk"

@@ -1,3 +1,9 @@
+# Seconds of work each: run on the submit host, not as cluster jobs.
+localrules:
+    generate_graphs,
+    render_prompts,
+
+
 rule generate_graphs:
     output:
         "results/graphs/{graph_set}.json",

@@ -12,6 +12,12 @@ rule ablation_table:
             category="Ablation table",
         ),
         md="results/tables/ablation.md",
+        # The report shows HTML inline; the CSV above it is a download.
+        html=report(
+            "results/tables/ablation.html",
+            caption="../workflow/report/ablation.rst",
+            category="Ablation table",
+        ),
     params:
         runs=grid(),
         # model -> its random-init control

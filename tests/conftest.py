@@ -1,3 +1,4 @@
+import copy
 import os
 import shutil
 import subprocess
@@ -28,6 +29,18 @@ TINY_CONFIG = {
 }
 
 
+# The tiny config with every probe type and a random-init control of minilm: the run that
+# the end-to-end and report tests share.
+E2E_CONFIG = copy.deepcopy(TINY_CONFIG)
+E2E_CONFIG["models"]["minilm"]["control"] = "random_init"
+E2E_CONFIG["probes"].update({
+    "gine": {"type": "gine", "hidden": 8, "epochs": 10, "patience": 5},
+    "logreg": {"type": "logreg"},
+    "best_head": {"type": "best_head"},
+    "position": {"type": "position", "hidden": 8, "epochs": 10, "patience": 5},
+})
+
+
 def run_snakemake(workdir: Path, *args: str, config: dict | None = None, check: bool = True,
                   timeout: int = 600) -> subprocess.CompletedProcess:
     """The real snakemake CLI on the repository's Snakefile, in ``workdir``."""
@@ -43,6 +56,28 @@ def run_snakemake(workdir: Path, *args: str, config: dict | None = None, check: 
 
 @pytest.fixture
 def tiny_config():
-    import copy
-
     return copy.deepcopy(TINY_CONFIG)
+
+
+@pytest.fixture(scope="session")
+def tiny_run(tmp_path_factory):
+    """A complete run of E2E_CONFIG (tests may dry-run edits of it, but must not change it)."""
+    workdir = tmp_path_factory.mktemp("tiny")
+    run_snakemake(workdir, "--cores", "2", config=E2E_CONFIG)
+    return workdir
+
+
+def debian_package(program: str, package: str) -> str:
+    """The path of `program`, installing Debian's `package` first if it is missing. Where that
+    cannot be done (not Debian, or not root) the test is skipped, saying why."""
+    path = shutil.which(program)
+    if path:
+        return path
+    if not Path("/etc/debian_version").is_file():
+        pytest.skip(f"{program} comes from Debian's {package} package; this machine is not Debian")
+    if os.geteuid() != 0:
+        pytest.skip(f"{program} is missing and installing Debian's {package} package needs root")
+    env = {**os.environ, "DEBIAN_FRONTEND": "noninteractive"}
+    subprocess.run(["apt-get", "update", "-qq"], check=True, env=env)
+    subprocess.run(["apt-get", "install", "-y", "-qq", package], check=True, env=env, stdout=subprocess.DEVNULL)
+    return shutil.which(program)

@@ -7,20 +7,12 @@ import re
 import pandas as pd
 import pytest
 
+from conftest import E2E_CONFIG as CONFIG
 from conftest import TINY_CONFIG, run_snakemake
 from graphattn.tables import COLUMNS
 
 pytestmark = pytest.mark.e2e
 
-# The tiny config with every probe type and a random-init control of minilm.
-CONFIG = copy.deepcopy(TINY_CONFIG)
-CONFIG["models"]["minilm"]["control"] = "random_init"
-CONFIG["probes"].update({
-    "gine": {"type": "gine", "hidden": 8, "epochs": 10, "patience": 5},
-    "logreg": {"type": "logreg"},
-    "best_head": {"type": "best_head"},
-    "position": {"type": "position", "hidden": 8, "epochs": 10, "patience": 5},
-})
 MODELS = ("minilm", "minilm-random", "toy")
 
 
@@ -30,13 +22,6 @@ def planned_jobs(workdir, config):
     jobs = dict(re.findall(r"^(\w+)\s+(\d+)$", out, flags=re.M))
     jobs.pop("total", None)
     return {rule: int(n) for rule, n in jobs.items()}
-
-
-@pytest.fixture(scope="module")
-def tiny_run(tmp_path_factory):
-    workdir = tmp_path_factory.mktemp("tiny")
-    run_snakemake(workdir, "--cores", "2", config=CONFIG)
-    return workdir
 
 
 def test_tiny_run_writes_the_ablation_table(tiny_run):

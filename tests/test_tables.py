@@ -25,8 +25,11 @@ def test_ablation_table_mean_and_spread_over_seeds(tmp_path):
     row = table.set_index("k").loc["none"]
     assert row.n_seeds == 2 and row.f1_mean == pytest.approx(0.7) and row.f1_std == pytest.approx(0.1)
     assert row.acc_mean == pytest.approx(0.8) and row.not_converged == 1
-    tables.write(table, tmp_path / "t.csv", tmp_path / "t.md")
+    tables.write(table, tmp_path / "t.csv", tmp_path / "t.md", tmp_path / "t.html")
     assert (tmp_path / "t.md").read_text().startswith("| model")
+    html = (tmp_path / "t.html").read_text()
+    assert html.count("<tr") == 1 + len(table) and html.count("<th>") == len(tables.COLUMNS)
+    assert "<td>0.700</td>" in html  # f1_mean of the k=none row
 
 
 def test_rows_of_a_model_show_its_controls_f1(tmp_path):

@@ -63,6 +63,25 @@ def with_control_f1(table: pd.DataFrame, controls: dict[str, str]) -> pd.DataFra
     return table.assign(f1_over_control=table["f1_mean"] - table["control_f1_mean"])
 
 
-def write(table: pd.DataFrame, csv_path: str, md_path: str) -> None:
+HTML_PAGE = """<!DOCTYPE html>
+<html><head><meta charset="utf-8"><title>Ablation table</title>
+<style>
+body {{ font-family: sans-serif; font-size: 13px; }}
+table {{ border-collapse: collapse; }}
+th, td {{ border: 1px solid #ccc; padding: 2px 6px; text-align: right; white-space: nowrap; }}
+th {{ background: #eee; position: sticky; top: 0; }}
+</style></head>
+<body>
+{table}
+</body></html>
+"""
+
+
+def write(table: pd.DataFrame, csv_path: str, md_path: str, html_path: str | None = None) -> None:
+    """The table as CSV (for code), Markdown (for the README) and a standalone HTML page
+    (for the report, which shows HTML inline but offers a CSV only as a download)."""
     write_text(csv_path, table.to_csv(index=False))
     write_text(md_path, table.to_markdown(index=False, floatfmt=".3f") + "\n")
+    if html_path is not None:
+        html = table.to_html(index=False, float_format="{:.3f}".format, na_rep="", border=0)
+        write_text(html_path, HTML_PAGE.format(table=html))

@@ -1,0 +1,95 @@
+"""The tiny workflow on a real Slurm: a one-node cluster (Debian's slurm-wlm and munge, started
+by scripts/local_slurm.sh), driven by `snakemake --profile slurm` typed from the repository root,
+as on a cluster. Every non-local job must run as a Slurm job, and the table must equal the one of
+a local run of the same config."""
+
+import os
+import re
+import subprocess
+from collections import Counter
+from pathlib import Path
+
+import pytest
+
+from conftest import REPO, SNAKEMAKE, TINY_CONFIG, run_snakemake
+
+pytestmark = [pytest.mark.slurm, pytest.mark.e2e]
+
+LOCAL_SLURM = REPO / "scripts/local_slurm.sh"
+# Rules that the workflow runs on the submit host (`localrules`), never as Slurm jobs.
+LOCAL_RULES = {"generate_graphs", "render_prompts", "ablation_table", "probe_plots", "toy_history_plot", "all"}
+
+
+@pytest.fixture(scope="module")
+def partition(tmp_path_factory):
+    """A running one-node cluster; yields its partition."""
+    if not Path("/etc/debian_version").is_file():
+        pytest.skip("the test cluster is built from Debian's slurm-wlm package; this machine is not Debian")
+    if os.geteuid() != 0:
+        pytest.skip("starting slurmctld, slurmd and munged needs root")
+    subprocess.run([LOCAL_SLURM, "install"], check=True, timeout=600)
+    state = tmp_path_factory.mktemp("slurm")
+    started = subprocess.run([LOCAL_SLURM, "start", state], capture_output=True, text=True, timeout=120)
+    assert started.returncode == 0, started.stdout + started.stderr
+    yield re.search(r"partition=(\S+)", started.stdout).group(1)
+    subprocess.run([LOCAL_SLURM, "stop", state], check=True, timeout=60)
+
+
+def run_on_slurm(workdir: Path, partition: str) -> str:
+    """`snakemake --profile slurm` from the repository root, with the test cluster's settings."""
+    cmd = [
+        "timeout", "-k", "10", "900",
+        SNAKEMAKE, "--profile", "slurm",
+        "-s", "Snakefile", "-d", str(workdir), "--configfile", str(workdir / "config.yaml"),
+        # The profile's site-specific block, replaced for the test cluster: its partition, and
+        # no account (the cluster has no accounting).
+        "--default-resources", f"slurm_partition={partition}",
+        "--set-resources", f"dump_attention:slurm_partition={partition}",
+        "--slurm-no-account",
+        # Without slurmdbd, `sacct` fails and the plugin would never see a job finish: ask squeue
+        # (the cluster keeps finished jobs for an hour), and every 2 s instead of the defaults'
+        # ~40 s per job.
+        "--slurm-status-command", "squeue",
+        "--slurm-init-seconds-before-status-checks", "2", "--seconds-between-status-checks", "2",
+    ]
+    result = subprocess.run(cmd, cwd=REPO, capture_output=True, text=True, timeout=960,
+                            env={**os.environ, "HF_HUB_OFFLINE": "1"})
+    assert result.returncode == 0, f"{' '.join(cmd)} failed ({result.returncode}):\n{result.stdout}\n{result.stderr}"
+    return result.stdout + result.stderr
+
+
+def planned_rules(workdir: Path) -> Counter:
+    out = run_snakemake(workdir, "-n", "--quiet", "rules").stdout
+    jobs = Counter({rule: int(n) for rule, n in re.findall(r"^(\w+)\s+(\d+)$", out, flags=re.M)})
+    del jobs["total"]
+    return jobs
+
+
+def slurm_jobs() -> dict[str, tuple[str, str]]:
+    """Slurm job id -> (state, rule) of every job the cluster remembers. The plugin names the rule
+    in the job's comment: rule_<rule>[_wildcards_<values>]."""
+    out = subprocess.run(["squeue", "--states=all", "--noheader", "--format=%i|%T|%k"],
+                         capture_output=True, text=True, check=True).stdout
+    jobs = {}
+    for line in out.splitlines():
+        job_id, state, comment = line.split("|")
+        jobs[job_id] = (state, re.fullmatch(r"rule_(.+?)(_wildcards_.*)?", comment).group(1))
+    return jobs
+
+
+def test_tiny_workflow_runs_as_slurm_jobs_and_gives_the_local_table(tmp_path, partition):
+    on_slurm, local = tmp_path / "slurm", tmp_path / "local"
+    on_slurm.mkdir()
+    run_snakemake(local, "--cores", "2", config=TINY_CONFIG)
+    run_snakemake(on_slurm, "-n", config=TINY_CONFIG)  # writes the config
+    planned = planned_rules(on_slurm)
+
+    log = run_on_slurm(on_slurm, partition)
+
+    submitted = re.findall(r"has been submitted with SLURM jobid (\d+)", log)
+    jobs = slurm_jobs()
+    assert all(jobs[job_id][0] == "COMPLETED" for job_id in submitted), {i: jobs[i] for i in submitted}
+    remote = Counter(jobs[job_id][1] for job_id in submitted)
+    assert remote == Counter({rule: n for rule, n in planned.items() if rule not in LOCAL_RULES})
+    assert {"dump_attention", "train_probe", "train_toy_model"} <= set(remote)
+    assert (on_slurm / "results/tables/ablation.csv").read_bytes() == (local / "results/tables/ablation.csv").read_bytes()
