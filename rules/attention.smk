@@ -10,7 +10,7 @@ rule dump_attention:
         max_nodes=lambda w: config["graph_sets"][w.graph_set]["max_nodes"],
     threads: 2
     resources:
-        mem_mb=lambda w: config["models"][w.model]["mem_mb"],
+        mem_mb=dump_mem_mb,
         gpu=lambda w: config["models"][w.model]["gpus"],
         runtime=120,
     log:
@@ -31,6 +31,7 @@ rule sparsify:
         "results/attention/{model}/{graph_set}/{notation}/k{k,[0-9]+}.npy",
     params:
         k=lambda w: int(w.k),
+    threads: 1
     resources:
         mem_mb=2000,
         runtime=20,

@@ -1,8 +1,10 @@
 # Target helpers: which files the configured grid asks for.
 
 import itertools
+from pathlib import Path
 
-from graphattn.models import pipeline_model_dir
+from graphattn import resources
+from graphattn.models import pipeline_model_dir, resolve_model_path
 
 NAME = "[A-Za-z0-9][A-Za-z0-9_.-]*"
 
@@ -59,6 +61,23 @@ def model_folder_input(wildcards):
     """A model the pipeline trains itself ("pipeline:toy") is an input of its dump."""
     path = config["models"][wildcards.model]["path"]
     return [pipeline_model_dir(path)] if path.startswith("pipeline:") else []
+
+
+def dump_mem_mb(wildcards):
+    """The model entry's mem_mb, else an estimate that grows with the model, its dtype, the
+    batch size and the graph set's prompt length."""
+    entry = config["models"][wildcards.model]
+    if "mem_mb" in entry:
+        return entry["mem_mb"]
+    if entry["path"].startswith("pipeline:"):
+        shape = resources.shape_of_toy(config["toy"])
+    else:
+        folder = resolve_model_path(entry["path"], entry["allow_download"])
+        if not Path(folder, "config.json").is_file():
+            return 16000  # to be downloaded by the job: size unknown at planning time
+        shape = resources.shape_of_folder(folder)
+    tokens = resources.prompt_tokens(config["graph_sets"][wildcards.graph_set]["max_nodes"])
+    return resources.dump_mem_mb(shape, entry["dtype"], entry["batch_size"], tokens)
 
 
 def toy_graph_settings():

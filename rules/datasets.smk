@@ -8,6 +8,7 @@ rule combine:
         "results/datasets/{model}/{graph_set}/{notation}/{selection}/k{k}.npz",
     params:
         split=canonical(config["split"]),
+    threads: 1
     resources:
         mem_mb=2000,
         runtime=20,

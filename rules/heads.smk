@@ -16,6 +16,7 @@ rule head_scores:
             category="Head scores",
             subcategory="{model} / {graph_set}",
         ),
+    threads: 1
     resources:
         mem_mb=1000,
         runtime=10,

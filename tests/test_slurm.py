@@ -80,6 +80,7 @@ def slurm_jobs() -> dict[str, tuple[str, str]]:
 def test_tiny_workflow_runs_as_slurm_jobs_and_gives_the_local_table(tmp_path, partition):
     on_slurm, local = tmp_path / "slurm", tmp_path / "local"
     on_slurm.mkdir()
+    local.mkdir()
     run_snakemake(local, "--cores", "2", config=TINY_CONFIG)
     run_snakemake(on_slurm, "-n", config=TINY_CONFIG)  # writes the config
     planned = planned_rules(on_slurm)

@@ -1,0 +1,59 @@
+"""What a dump job asks a cluster for, estimated at planning time from the model's files.
+
+The estimate is deliberately generous (a job killed for memory costs more than an idle
+gigabyte): the weights in the run's dtype plus one batch's activations of one layer, since
+the dump keeps only the reduced node matrices of the layers it has passed.
+"""
+
+from __future__ import annotations
+
+import json
+import math
+from dataclasses import dataclass
+from pathlib import Path
+
+BYTES = {"float32": 4, "float16": 2, "bfloat16": 2}
+MB = 2**20
+# Python, torch, transformers and TransformerLens, before any weights.
+BASE_MB = 1500
+WEIGHT_FILES = ("*.safetensors", "*.bin", "*.pt")
+
+
+@dataclass(frozen=True)
+class ModelShape:
+    params: int
+    heads: int
+    hidden: int
+
+
+def shape_of_folder(folder: str | Path) -> ModelShape:
+    """Parameter count (from the weight files' size and stored dtype), heads and hidden size."""
+    folder = Path(folder)
+    config = json.loads((folder / "config.json").read_text())
+    stored = config.get("torch_dtype") or config.get("dtype") or "float32"
+    on_disk = sum(path.stat().st_size for pattern in WEIGHT_FILES for path in folder.glob(pattern))
+    return ModelShape(
+        params=on_disk // BYTES.get(stored, 4),
+        heads=config.get("num_attention_heads") or config["n_head"],
+        hidden=config.get("hidden_size") or config["n_embd"],
+    )
+
+
+def shape_of_toy(toy: dict, vocab: int = 200) -> ModelShape:
+    """The toy model before it exists: a Llama block has ~12 hidden^2 weights."""
+    hidden = toy["hidden"]
+    return ModelShape(params=toy["layers"] * 12 * hidden**2 + 2 * vocab * hidden, heads=toy["heads"], hidden=hidden)
+
+
+def prompt_tokens(max_nodes: int) -> int:
+    """A bound on a prompt's length: every possible edge written out ("DV -> VC, " is 7
+    WordPiece tokens, two-letter names being the longest), plus room for the template."""
+    return 16 + 8 * max_nodes * (max_nodes - 1) // 2
+
+
+def dump_mem_mb(shape: ModelShape, dtype: str, batch_size: int, tokens: int) -> int:
+    weights = shape.params * BYTES[dtype]
+    # Per prompt and layer: scores, softmax and the captured pattern of every head (float32),
+    # and the residual stream with the MLP's widened activations.
+    per_prompt = 3 * shape.heads * tokens**2 * 4 + 16 * tokens * shape.hidden * BYTES[dtype]
+    return math.ceil(BASE_MB + 1.2 * (weights + batch_size * per_prompt) / MB)
