@@ -37,6 +37,7 @@ include: "rules/datasets.smk"
 include: "rules/probes.smk"
 include: "rules/tables.smk"
 include: "rules/heads.smk"
+include: "rules/analysis.smk"
 include: "rules/plots.smk"
 
 
@@ -45,5 +46,6 @@ rule all:
         "results/tables/ablation.csv",
         "results/tables/ablation.md",
         head_score_files(),
+        analysis_files(),
         plot_files(),
     default_target: True

@@ -103,6 +103,17 @@ def head_score_files():
     )
 
 
+def analysis_files():
+    """Head roles and attention metrics of every model x graph set x notation."""
+    return expand(
+        "results/analysis/{model}/{graph_set}/{notation}/{name}",
+        model=config["models"],
+        graph_set=config["graph_sets"],
+        notation=config["notations"],
+        name=["head_roles.json", "head_roles.png", "attention_metrics.csv", "attention_metrics.png"],
+    )
+
+
 def curve_runs(model):
     """The runs whose training curves are drawn: the model's gradient-trained probes, first seed."""
     fitted = {"logreg", "best_head"}  # no epochs, no curve

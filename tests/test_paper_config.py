@@ -52,6 +52,7 @@ def test_paper_grid_plans_on_tiny_models_of_each_architecture(tmp_path):
     assert jobs["sparsify"] == jobs["dump_attention"] * sparse_k
     assert jobs["combine"] == jobs["dump_attention"] * n["selections"] * n["k"]
     assert jobs["train_probe"] == jobs["combine"] * n["probes"]  # each job trains every seed
+    assert jobs["analyse_attention"] == jobs["dump_attention"]
 
 
 def test_paper_grid_runs_on_tiny_models_of_each_architecture(tmp_path):
@@ -73,3 +74,5 @@ def test_paper_grid_runs_on_tiny_models_of_each_architecture(tmp_path):
     for name in config["models"]:
         meta = json.loads((tmp_path / f"results/attention/{name}/max10/arrow/dense.json").read_text())
         assert meta["n_heads"] == tiny_models.COMMON["num_attention_heads"]
+        roles = json.loads((tmp_path / f"results/analysis/{name}/max10/arrow/head_roles.json").read_text())
+        assert len(roles["heads"]) == meta["n_layers"] * meta["n_heads"]

@@ -2,8 +2,10 @@
 a second invocation or a probe hyperparameter edit re-runs exactly what it should."""
 
 import copy
+import json
 import re
 
+import numpy as np
 import pandas as pd
 import pytest
 
@@ -50,6 +52,23 @@ def test_tiny_run_scores_every_head_and_draws_the_plots(tiny_run):
     assert (tiny_run / "results/plots/toy_history.png").stat().st_size > 0
 
 
+def test_tiny_run_tags_every_head_and_measures_its_attention(tiny_run):
+    from graphattn.roles import TAG_SCORES
+
+    analysis = tiny_run / "results/analysis/minilm/tiny/arrow"
+    roles = json.loads((analysis / "head_roles.json").read_text())
+    assert sorted((h["layer"], h["head"]) for h in roles["heads"]) == [(l, h) for l in range(6) for h in range(12)]
+    assert all(h["tags"] and set(h["scores"]) == set(TAG_SCORES) for h in roles["heads"])
+    metrics = pd.read_csv(analysis / "attention_metrics.csv")
+    assert len(metrics) == 72 and metrics.notna().all().all()
+    # Entropy is at most ln(prompt length); the tiny prompts have fewer than 40 tokens.
+    assert ((metrics.entropy >= 0) & (metrics.entropy < np.log(40))).all()
+    similarity = pd.read_csv(analysis / "layer_similarity.csv")
+    assert (similarity.query("layer_a == layer_b").js_similarity == 1).all()
+    toy = json.loads((tiny_run / "results/analysis/toy/tiny/arrow/head_roles.json").read_text())
+    assert len(toy["heads"]) == 2
+
+
 def test_second_run_has_nothing_to_do(tiny_run):
     assert planned_jobs(tiny_run, CONFIG) == {}
 
@@ -81,7 +100,8 @@ def test_toy_setting_edit_retrains_the_toy_and_reruns_only_its_downstream_jobs(t
     # Every model's plots redraw from the new table; only the toy's dump, datasets and probes re-run.
     assert planned_jobs(tiny_run, edited) == {
         "train_toy_model": 1, "toy_history_plot": 1, "dump_attention": 1, "sparsify": 1, "combine": 2,
-        "head_scores": 1, "train_probe": n_probe_jobs, "ablation_table": 1, "probe_plots": len(MODELS), "all": 1}
+        "head_scores": 1, "analyse_attention": 1, "train_probe": n_probe_jobs, "ablation_table": 1,
+        "probe_plots": len(MODELS), "all": 1}
 
 
 def test_edit_that_restates_defaults_or_reorders_keys_reruns_nothing(tiny_run):
@@ -111,7 +131,7 @@ def test_new_graph_set_runs_its_whole_chain(tiny_run):
     # The toy keeps training on `tiny`: it is not retrained, only dumped on the new prompts.
     assert planned_jobs(tiny_run, edited) == {
         "generate_graphs": 1, "render_prompts": 1, "dump_attention": n, "sparsify": n, "combine": 2 * n,
-        "train_probe": 2 * n * len(edited["probes"]), "head_scores": n,
+        "train_probe": 2 * n * len(edited["probes"]), "head_scores": n, "analyse_attention": n,
         "ablation_table": 1, "probe_plots": n, "all": 1}
 
 
@@ -120,4 +140,4 @@ def test_new_model_runs_its_chain_and_redraws_the_shared_outputs(tiny_run):
     edited["models"]["minilm2"] = dict(TINY_CONFIG["models"]["minilm"], batch_size=4)
     assert planned_jobs(tiny_run, edited) == {
         "dump_attention": 1, "sparsify": 1, "combine": 2, "train_probe": 2 * len(edited["probes"]),
-        "head_scores": 1, "ablation_table": 1, "probe_plots": len(MODELS) + 1, "all": 1}
+        "head_scores": 1, "analyse_attention": 1, "ablation_table": 1, "probe_plots": len(MODELS) + 1, "all": 1}

@@ -107,3 +107,55 @@ def toy_history(history: pd.DataFrame, path) -> None:
     acc_ax.set_ylabel("validation parent accuracy", color="tab:blue")
     fig.suptitle("toy model training")
     save(fig, path)
+
+
+def _layer_head_grid(ax, table: pd.DataFrame, column: str, title: str, vmax: float | None = None, cbar=True) -> None:
+    import seaborn as sns
+
+    grid = table.pivot(index="layer", columns="head", values=column)
+    sns.heatmap(grid, ax=ax, vmin=0, vmax=vmax, cmap="viridis", cbar=cbar)
+    ax.set_title(title, fontsize=9)
+
+
+def _grid_figure(n_panels: int, table: pd.DataFrame, cols: int = 4):
+    n_layers, n_heads = table["layer"].nunique(), table["head"].nunique()
+    cols = min(cols, n_panels)
+    rows = -(-n_panels // cols)
+    panel = (max(3.0, 0.3 * n_heads + 1.5), max(2.2, 0.25 * n_layers + 1.2))
+    fig = new_figure(panel[0] * cols, panel[1] * rows)
+    axes = fig.subplots(rows, cols, squeeze=False).ravel()
+    for ax in axes[n_panels:]:
+        ax.set_axis_off()
+    return fig, axes
+
+
+def role_heatmaps(scores: pd.DataFrame, tags: list[str], path, title: str) -> None:
+    """One layer x head heatmap per role tag: the score behind the tag (0 to 1)."""
+    fig, axes = _grid_figure(len(tags), scores)
+    for ax, tag in zip(axes, tags):
+        _layer_head_grid(ax, scores, tag, tag, vmax=1)
+    fig.suptitle(title)
+    save(fig, path)
+
+
+def attention_metric_plots(heads: pd.DataFrame, similarity: pd.DataFrame, path, title: str) -> None:
+    """Entropy, effective span and first-token mass per layer x head; head diversity per
+    layer; Jensen-Shannon similarity between layers."""
+    import seaborn as sns
+
+    fig, axes = _grid_figure(5, heads, cols=3)
+    _layer_head_grid(axes[0], heads, "entropy", "entropy (nats)")
+    _layer_head_grid(axes[1], heads, "span", "effective span (tokens)")
+    _layer_head_grid(axes[2], heads, "first_token_mass", "first-token mass", vmax=1)
+    diversity = heads.groupby("layer")["head_diversity"].first()
+    axes[3].barh(diversity.index, diversity.to_numpy())
+    axes[3].invert_yaxis()
+    axes[3].set_xlim(0, 1)
+    axes[3].set_xlabel("mean JS divergence between heads")
+    axes[3].set_ylabel("layer")
+    axes[3].set_title("head diversity", fontsize=9)
+    grid = similarity.pivot(index="layer_a", columns="layer_b", values="js_similarity")
+    sns.heatmap(grid, ax=axes[4], vmin=0, vmax=1, cmap="viridis")
+    axes[4].set_title("layer similarity (1 - JS)", fontsize=9)
+    fig.suptitle(title)
+    save(fig, path)
