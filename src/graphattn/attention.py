@@ -42,11 +42,36 @@ def encode(tokenizer, texts: list[str], device: str):
     return enc["input_ids"].to(device), enc["attention_mask"].to(device), enc["offset_mapping"].numpy()
 
 
+SINKS = ("keep", "drop")
+
+
+def drop_first_token(pattern: torch.Tensor) -> torch.Tensor:
+    """Attention with the first key's column zeroed and each row renormalised (a row that
+    only saw the first token stays zero)."""
+    pattern = pattern.clone()
+    pattern[..., 0] = 0
+    total = pattern.sum(dim=-1, keepdim=True)
+    return torch.where(total > 0, pattern / total.clamp_min(1e-12), pattern)
+
+
+def check_start_token(offsets: np.ndarray, model_path: str) -> None:
+    """sink: drop removes the first token; it must be a special token, not part of the text."""
+    start, end = offsets[0]
+    if end > start:
+        raise ValueError(
+            f"sink: drop needs a tokenizer that starts every prompt with a special token (<bos>, [CLS]); "
+            f"model {model_path}'s first token covers characters {start}..{end} of the prompt text. "
+            f"Accepted for this model: sink: keep")
+
+
 class NodeReducer:
     """Forward hooks that turn each layer's [batch, head, q, k] pattern into node matrices."""
 
-    def __init__(self, n_layers: int):
+    def __init__(self, n_layers: int, sink: str = "keep"):
+        if sink not in SINKS:
+            raise ValueError(f"unknown sink option {sink!r}; accepted: {list(SINKS)}")
         self.n_layers = n_layers
+        self.drop_sink = sink == "drop"
         self.query = self.key = None
         self.layers: list[torch.Tensor] = []
 
@@ -54,7 +79,10 @@ class NodeReducer:
         return [(f"blocks.{layer}.attn.hook_pattern", self.capture) for layer in range(self.n_layers)]
 
     def capture(self, pattern: torch.Tensor, hook) -> torch.Tensor:
-        a = pattern.float().unsqueeze(1)  # [batch, 1, head, q, k]
+        a = pattern.float()
+        if self.drop_sink:
+            a = drop_first_token(a)
+        a = a.unsqueeze(1)  # [batch, 1, head, q, k]
         # Q [batch, sel, 1, node, q] @ A @ K^T [batch, 1, 1, k, node] -> [batch, sel, head, node, node],
         # as two explicit matmuls: a one-call einsum may build a q x k x node x node intermediate.
         query_mass = self.query.unsqueeze(2) @ a
@@ -131,8 +159,9 @@ def batch_weights(offsets: np.ndarray, batch: list[dict], max_nodes: int, device
 def dump_attention(prompts_path: str, out_path: str, meta_path: str, model_path: str, max_nodes: int,
                    batch_size: int, dtype: str = "float32", device: str = "cpu",
                    allow_download: bool = False, trust_remote_code: bool = False,
-                   random_init: bool = False, init_seed: int = 0) -> None:
-    """``random_init``: dump a control, the model's architecture with random weights drawn with ``init_seed``."""
+                   random_init: bool = False, init_seed: int = 0, sink: str = "keep") -> None:
+    """``random_init``: dump a control, the model's architecture with random weights drawn with ``init_seed``.
+    ``sink="drop"``: leave out the attention on the first (start) token, see drop_first_token."""
     prompts = prompt_io.PromptFile(prompts_path)
     per_prompt = scan(prompts, max_nodes)  # before the model loads: a bad file fails fast
     bridge = load_bridge(model_path, device, dtype, allow_download, trust_remote_code, random_init, init_seed)
@@ -142,7 +171,9 @@ def dump_attention(prompts_path: str, out_path: str, meta_path: str, model_path:
     log.info("model %s: %d layers x %d heads; %d prompts -> %s", model_path, n_layers, n_heads, len(prompts), shape)
 
     lengths = token_lengths(tokenizer, prompts)
-    reducer = NodeReducer(n_layers)
+    reducer = NodeReducer(n_layers, sink)
+    if sink == "drop":
+        check_start_token(encode(tokenizer, [prompts.read([0])[0]["text"]], "cpu")[2][0], model_path)
     with atomic_path(out_path) as tmp, torch.inference_mode():
         out = NpyRows(tmp, shape, np.float16)
         try:
@@ -158,5 +189,5 @@ def dump_attention(prompts_path: str, out_path: str, meta_path: str, model_path:
     write_json(meta_path, {
         "model_path": model_path, "n_layers": n_layers, "n_heads": n_heads, "selections": list(SELECTIONS),
         "max_nodes": max_nodes, "n_prompts": len(prompts), "dtype": dtype,
-        "random_init": random_init, "init_seed": init_seed if random_init else None, **per_prompt,
+        "random_init": random_init, "init_seed": init_seed if random_init else None, "sink": sink, **per_prompt,
     })

@@ -15,4 +15,5 @@ with log_to(snakemake.log[0]):
         allow_download=model["allow_download"],
         random_init=model["random_init"],  # a control twin from graphattn.config.with_controls
         init_seed=model["init_seed"],
+        sink=model["sink"],
     )
