@@ -126,8 +126,18 @@ def curve_runs(model):
     ]
 
 
+def toy_model_name():
+    """The grid's name for the model the pipeline trains (not its control), or None."""
+    return next((name for name, m in config["models"].items() if m["path"] == "pipeline:toy" and not m["random_init"]), None)
+
+
+def toy_roles(wildcards):
+    """The toy's head roles on its own graph set, first notation: the tags beside its ablation."""
+    return f"results/analysis/{toy_model_name()}/{config['toy']['graph_set']}/{config['notations'][0]}/head_roles.json"
+
+
 def plot_files():
     files = expand("results/plots/{model}/{name}.png", model=config["models"], name=["f1", "training_curves"])
-    if any(m["path"] == "pipeline:toy" for m in config["models"].values()):
-        files.append("results/plots/toy_history.png")
+    if toy_model_name():
+        files += ["results/plots/toy_history.png", "results/models/toy_ablation.csv", "results/plots/toy_ablation.png"]
     return files

@@ -25,3 +25,33 @@ rule train_toy_model:
         "../envs/models.yaml"
     script:
         "../workflow/scripts/train_toy_model.py"
+
+
+# Mean-attention ablation: each head's pattern replaced by its average over the toy's
+# validation prompts, one head at a time and all at once, next to the heads' role tags.
+rule toy_mean_ablation:
+    input:
+        model="results/models/toy",
+        roles=toy_roles,
+    output:
+        table="results/models/toy_ablation.csv",
+        png=report(
+            "results/plots/toy_ablation.png",
+            caption="../workflow/report/toy_ablation.rst",
+            category="Toy model",
+        ),
+    params:
+        toy=lambda w: canonical({key: value for key, value in config["toy"].items() if key != "graph_set"}),
+        graphs=lambda w: canonical(toy_graph_settings()),
+    threads: 1
+    resources:
+        mem_mb=2000,
+        runtime=20,
+    log:
+        "results/logs/toy_mean_ablation.log",
+    benchmark:
+        "results/benchmarks/toy_mean_ablation.tsv"
+    conda:
+        "../envs/models.yaml"
+    script:
+        "../workflow/scripts/toy_mean_ablation.py"

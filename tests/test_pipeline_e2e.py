@@ -69,6 +69,17 @@ def test_tiny_run_tags_every_head_and_measures_its_attention(tiny_run):
     assert len(toy["heads"]) == 2
 
 
+def test_tiny_run_mean_ablates_every_toy_head_beside_its_tags(tiny_run):
+    table = pd.read_csv(tiny_run / "results/models/toy_ablation.csv", keep_default_na=False)
+    assert table["ablated"].tolist() == ["none", "L0H0", "L0H1", "all", "graph_blind"]
+    roles = json.loads((tiny_run / "results/analysis/toy/tiny/arrow/head_roles.json").read_text())["heads"]
+    assert table["tags"][1:3].tolist() == [" ".join(h["tags"]) for h in roles]
+    accuracy = table.set_index("ablated")["accuracy"].astype(float)
+    metrics = json.loads((tiny_run / "results/models/toy_metrics.json").read_text())
+    # Unablated, through TransformerBridge, the toy answers as in training's last evaluation.
+    assert accuracy["none"] == pytest.approx(metrics["val_accuracy"], abs=1e-4)
+
+
 def test_second_run_has_nothing_to_do(tiny_run):
     assert planned_jobs(tiny_run, CONFIG) == {}
 
@@ -100,8 +111,8 @@ def test_toy_setting_edit_retrains_the_toy_and_reruns_only_its_downstream_jobs(t
     # Every model's plots redraw from the new table; only the toy's dump, datasets and probes re-run.
     assert planned_jobs(tiny_run, edited) == {
         "train_toy_model": 1, "toy_history_plot": 1, "dump_attention": 1, "sparsify": 1, "combine": 2,
-        "head_scores": 1, "analyse_attention": 1, "train_probe": n_probe_jobs, "ablation_table": 1,
-        "probe_plots": len(MODELS), "all": 1}
+        "head_scores": 1, "analyse_attention": 1, "toy_mean_ablation": 1, "train_probe": n_probe_jobs,
+        "ablation_table": 1, "probe_plots": len(MODELS), "all": 1}
 
 
 def test_edit_that_restates_defaults_or_reorders_keys_reruns_nothing(tiny_run):

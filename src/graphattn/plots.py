@@ -159,3 +159,22 @@ def attention_metric_plots(heads: pd.DataFrame, similarity: pd.DataFrame, path, 
     axes[4].set_title("layer similarity (1 - JS)", fontsize=9)
     fig.suptitle(title)
     save(fig, path)
+
+
+def toy_ablation(table: pd.DataFrame, path) -> None:
+    """Accuracy drop per mean-ablated head, labelled with its role tags; all heads and the
+    graph-blind answer as reference lines."""
+    heads = table.dropna(subset=["layer"])
+    reference = table.set_index("ablated")["accuracy"]
+    fig = new_figure(max(6.0, 0.5 * len(heads) + 2), 4.0)
+    ax = fig.subplots()
+    ax.bar(range(len(heads)), heads["drop"])
+    labels = [f"{name}\n{tags}".replace(" ", "\n") for name, tags in zip(heads["ablated"], heads["tags"])]
+    ax.set_xticks(range(len(heads)), labels, fontsize=6)
+    ax.axhline(reference["none"] - reference["all"], color="tab:red", linestyle="--", label="all heads at once")
+    ax.axhline(reference["none"] - reference["graph_blind"], color="tab:gray", linestyle=":",
+               label="down to the graph-blind answer")
+    ax.set_ylabel("validation accuracy drop")
+    ax.legend(fontsize=7)
+    ax.set_title(f"toy model: mean-attention ablation (unablated accuracy {reference['none']:.3f})", fontsize=9)
+    save(fig, path)

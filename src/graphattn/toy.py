@@ -95,8 +95,12 @@ def exact_accuracy(model, batch: dict[str, torch.Tensor]) -> float:
     """
     with torch.no_grad():
         logits = model(input_ids=batch["input_ids"], attention_mask=batch["attention_mask"]).logits
+    return exact_match(logits, batch["labels"])
+
+
+def exact_match(logits: torch.Tensor, labels: torch.Tensor) -> float:
     pred = logits[:, :-1].argmax(-1)
-    target = batch["labels"][:, 1:]
+    target = labels[:, 1:]
     scored = target != -100
     return float(((pred == target) | ~scored).all(dim=1).float().mean())
 
@@ -130,6 +134,15 @@ class ExampleStream:
         count = min(count, int(np.count_nonzero(weights)))
         chosen = self.rng.choice(len(pairs), size=count, replace=False, p=weights / weights.sum())
         return [pairs[i] for i in chosen]
+
+
+VALIDATION_SEED_OFFSET = 1  # the validation questions are drawn with seed + 1
+
+
+def heldout_examples(tokenizer, graph_settings: dict, toy: dict, stream_seed: int, parent_share: float) -> list[Example]:
+    """One question per fresh graph: parent_share 1.0 asks about parents only, 0.0 about children only."""
+    stream = ExampleStream(tokenizer, graph_settings, toy["notations"], stream_seed)
+    return stream.batch(toy["n_heldout"], 1, parent_share)
 
 
 def build_model(vocab_size: int, layers: int, heads: int, hidden: int, seed: int):
@@ -171,11 +184,10 @@ def train_toy(model_dir: str, history_path: str, metrics_path: str, graph_settin
     pad = tokenizer.pad_token_id
 
     def heldout(stream_seed: int, parent_share: float) -> dict[str, torch.Tensor]:
-        """One question per fresh graph: 1.0 asks about parents only, 0.0 about children only."""
-        stream = ExampleStream(tokenizer, graph_settings, toy["notations"], stream_seed)
-        return collate(stream.batch(toy["n_heldout"], 1, parent_share), pad)
+        return collate(heldout_examples(tokenizer, graph_settings, toy, stream_seed, parent_share), pad)
 
-    val, test, children = heldout(seed + 1, 1.0), heldout(seed + 2, 1.0), heldout(seed + 3, 0.0)
+    val, test, children = (heldout(VALIDATION_SEED_OFFSET + seed, 1.0), heldout(seed + 2, 1.0),
+                           heldout(seed + 3, 0.0))
     train = ExampleStream(tokenizer, graph_settings, toy["notations"], seed)
 
     steps = toy["steps"]
