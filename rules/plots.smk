@@ -32,11 +32,18 @@ rule probe_plots:
 
 rule toy_history_plot:
     input:
-        "results/models/toy_history.csv",
+        history="results/models/toy_history.csv",
+        role_scores="results/models/toy_role_scores.csv",
+        metrics="results/models/toy_metrics.json",
     output:
-        report(
+        history=report(
             "results/plots/toy_history.png",
             caption="../workflow/report/toy_history.rst",
+            category="Toy model",
+        ),
+        dynamics=report(
+            "results/plots/toy_dynamics.png",
+            caption="../workflow/report/toy_dynamics.rst",
             category="Toy model",
         ),
     log:

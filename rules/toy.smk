@@ -7,6 +7,8 @@ rule train_toy_model:
             category="Toy model",
         ),
         metrics="results/models/toy_metrics.json",
+        dynamics="results/models/toy_dynamics.npz",
+        role_scores="results/models/toy_role_scores.csv",
     params:
         toy=lambda w: canonical({key: value for key, value in config["toy"].items() if key != "graph_set"}),
         graphs=lambda w: canonical(toy_graph_settings()),

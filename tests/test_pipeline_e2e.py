@@ -50,6 +50,7 @@ def test_tiny_run_scores_every_head_and_draws_the_plots(tiny_run):
         for name in ("f1", "training_curves"):
             assert (tiny_run / f"results/plots/{model}/{name}.png").stat().st_size > 0
     assert (tiny_run / "results/plots/toy_history.png").stat().st_size > 0
+    assert (tiny_run / "results/plots/toy_dynamics.png").stat().st_size > 0
 
 
 def test_tiny_run_tags_every_head_and_measures_its_attention(tiny_run):

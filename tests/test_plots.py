@@ -42,3 +42,37 @@ def test_training_curves_and_toy_history(tmp_path):
     plots.toy_history(pd.DataFrame({"step": [100, 200], "loss": [1.0, 0.5], "val_accuracy": [0.3, 0.7]}),
                       tmp_path / "toy.png")
     written_png(tmp_path, "toy.png")
+
+
+def layer_head_table(n_layers, n_heads, columns, rng):
+    channel = np.arange(n_layers * n_heads)
+    return pd.DataFrame({"layer": channel // n_heads, "head": channel % n_heads,
+                         **{c: rng.random(len(channel)) for c in columns}})
+
+
+def test_role_and_attention_metric_plots(tmp_path):
+    from graphattn.roles import TAG_SCORES
+
+    rng = np.random.default_rng(0)
+    plots.role_heatmaps(layer_head_table(3, 4, TAG_SCORES, rng), list(TAG_SCORES), tmp_path / "roles.png", "m")
+    written_png(tmp_path, "roles.png").unlink()
+    metrics = layer_head_table(3, 4, ["entropy", "span", "first_token_mass", "head_diversity"], rng)
+    a, b = np.meshgrid(range(3), range(3), indexing="ij")
+    similarity = pd.DataFrame({"layer_a": a.ravel(), "layer_b": b.ravel(), "js_similarity": rng.random(9)})
+    plots.attention_metric_plots(metrics, similarity, tmp_path / "metrics.png", "m")
+    written_png(tmp_path, "metrics.png")
+
+
+@pytest.mark.parametrize("step_99", [200, None])
+def test_toy_dynamics_and_ablation_plots(tmp_path, step_99):
+    rng = np.random.default_rng(0)
+    scores = pd.concat([layer_head_table(2, 2, ["parent-finder", "child-finder", "arrow-to-source", "sink"], rng)
+                        .assign(step=step) for step in (0, 100, 200)])
+    plots.toy_dynamics(scores, step_99, tmp_path / "dynamics.png")
+    written_png(tmp_path, "dynamics.png").unlink()
+    table = pd.DataFrame({"ablated": ["none", "L0H0", "L0H1", "all", "graph_blind"],
+                          "layer": [None, 0, 0, None, None], "head": [None, 0, 1, None, None],
+                          "accuracy": [0.8, 0.7, 0.3, 0.3, 0.25], "tags": ["", "sink", "parent-finder self", "", ""]})
+    table["drop"] = 0.8 - table["accuracy"]
+    plots.toy_ablation(table, tmp_path / "ablation.png")
+    written_png(tmp_path, "ablation.png")

@@ -58,6 +58,7 @@ MODELS = ("minilm", "minilm-random", "toy")
 RESULTS = {
     "results/tables/ablation.csv", "results/tables/ablation.html",
     "results/models/toy_history.csv", "results/plots/toy_history.png", "results/plots/toy_ablation.png",
+    "results/plots/toy_dynamics.png",
     *(f"results/heads/{m}/tiny/arrow.{ext}" for m in MODELS for ext in ("csv", "png")),
     *(f"results/plots/{m}/{name}.png" for m in MODELS for name in ("f1", "training_curves")),
     *(f"results/analysis/{m}/tiny/arrow/{name}.png" for m in MODELS for name in ("head_roles", "attention_metrics")),

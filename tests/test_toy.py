@@ -4,6 +4,7 @@ the same TransformerBridge path as every other model."""
 import json
 
 import numpy as np
+import pandas as pd
 import torch
 
 from graphattn import toy
@@ -72,3 +73,28 @@ def test_training_is_seeded_and_loads_through_the_bridge(tmp_path):
     patterns = []
     bridge.run_with_hooks(enc["input_ids"], fwd_hooks=[("blocks.0.attn.hook_pattern", lambda p, hook: patterns.append(p))])
     assert patterns[0].shape[1] == 2 and (patterns[0][0].triu(1) == 0).all()
+
+
+def test_training_records_the_probe_sets_attention_at_every_evaluation(tmp_path):
+    settings = dict(notations=["arrow"], steps=6, batch_size=8, questions=2, parent_share=0.5, lr=1e-3, seed=1,
+                    eval_every=3, n_heldout=16, layers=2, heads=2, hidden=16, probe_prompts=5)
+    metrics = toy.train_toy(str(tmp_path / "model"), str(tmp_path / "h.csv"), str(tmp_path / "m.json"), SETTINGS,
+                            settings, str(tmp_path / "d.npz"), str(tmp_path / "roles.csv"))
+    assert "step_99" in metrics
+    snapshots = np.load(tmp_path / "d.npz")
+    assert snapshots["steps"].tolist() == [0, 3, 6]  # before training and at each evaluation
+    attention = snapshots["node_attention"].astype(np.float32)
+    assert attention.shape == (3, 5, 2, 2, 5, 5)  # snapshot, prompt, layer, head, node, node
+    assert snapshots["adjacency"].shape == (5, 5, 5)
+    # A causal model: a node's first mention attends to nothing later, so each node row carries
+    # at most one unit of mass, and training moves the attention.
+    assert (attention.sum(-1) <= 1 + 1e-2).all() and not np.allclose(attention[0], attention[-1])
+    scores = pd.read_csv(tmp_path / "roles.csv")
+    assert len(scores) == 3 * 2 * 2 and scores[["parent-finder", "sink"]].apply(lambda c: c.between(0, 1)).all().all()
+
+
+def test_first_step_at_99_percent():
+    from graphattn.toy_dynamics import first_step_at
+
+    history = [{"step": 100, "val_accuracy": 0.5}, {"step": 200, "val_accuracy": 0.991}, {"step": 300, "val_accuracy": 1}]
+    assert first_step_at(history) == 200 and first_step_at(history[:1]) is None

@@ -178,3 +178,24 @@ def toy_ablation(table: pd.DataFrame, path) -> None:
     ax.legend(fontsize=7)
     ax.set_title(f"toy model: mean-attention ablation (unablated accuracy {reference['none']:.3f})", fontsize=9)
     save(fig, path)
+
+
+def toy_dynamics(scores: pd.DataFrame, step_99: int | None, path,
+                 tags: tuple[str, ...] = ("parent-finder", "child-finder", "arrow-to-source", "sink")) -> None:
+    """Role scores of every toy head over training, one panel per tag, the step at which
+    validation accuracy first reached 99% marked (if it did)."""
+    fig = new_figure(3.6 * len(tags), 3.2)
+    axes = fig.subplots(1, len(tags), squeeze=False)[0]
+    for ax, tag in zip(axes, tags):
+        for (layer, head), rows in scores.groupby(["layer", "head"]):
+            ax.plot(rows["step"], rows[tag], linewidth=1, label=f"L{layer}H{head}")
+        if step_99 is not None:
+            ax.axvline(step_99, color="black", linestyle="--", linewidth=1)
+        ax.set_ylim(0, 1)
+        ax.set_xlabel("step")
+        ax.set_title(tag, fontsize=9)
+    axes[0].set_ylabel("score (share of attention)")
+    axes[-1].legend(fontsize=6, ncol=2)
+    reached = f"99% validation accuracy at step {step_99}" if step_99 is not None else "99% validation accuracy not reached"
+    fig.suptitle(f"toy model: head roles over training ({reached})")
+    save(fig, path)

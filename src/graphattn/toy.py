@@ -23,6 +23,7 @@ from tqdm import tqdm
 from . import graphs, naming
 from .atomic import write_json, write_text
 from .prompts import render
+from .toy_dynamics import DynamicsRecorder, first_step_at
 
 log = logging.getLogger(__name__)
 
@@ -171,11 +172,14 @@ def save_folder(out_dir: Path, model, tokenizer) -> None:
         shutil.rmtree(tmp, ignore_errors=True)
 
 
-def train_toy(model_dir: str, history_path: str, metrics_path: str, graph_settings: dict, toy: dict) -> dict:
+def train_toy(model_dir: str, history_path: str, metrics_path: str, graph_settings: dict, toy: dict,
+              dynamics_path: str | None = None, role_scores_path: str | None = None) -> dict:
     """Train on fresh graphs until validation parent accuracy holds at >= 99% or ``toy["steps"]`` run out.
 
     ``toy`` holds the config's ``toy`` section: notations, steps, batch_size, questions,
-    parent_share, lr, seed, eval_every, n_heldout, layers, heads, hidden.
+    parent_share, lr, seed, eval_every, n_heldout, layers, heads, hidden, probe_prompts.
+    With ``dynamics_path``, the attention of a fixed probe set is recorded before training
+    and at every evaluation (graphattn.toy_dynamics).
     """
     seed = toy["seed"]
     torch.manual_seed(seed)
@@ -195,6 +199,11 @@ def train_toy(model_dir: str, history_path: str, metrics_path: str, graph_settin
     warmup = max(1, steps // 20)
     schedule = torch.optim.lr_scheduler.LambdaLR(
         optimiser, lambda s: min(1.0, (s + 1) / warmup) * 0.5 * (1 + math.cos(math.pi * min(s, steps) / steps)))
+    recorder = None
+    if dynamics_path:
+        recorder = DynamicsRecorder(tokenizer, graph_settings, toy["notations"][0], toy["probe_prompts"], seed + 4)
+        model.eval()
+        recorder.record(model, 0)
     history, passes = [], 0
     for step in (bar := tqdm(range(1, steps + 1), desc="train_toy_model", unit="step")):
         model.train()
@@ -210,6 +219,8 @@ def train_toy(model_dir: str, history_path: str, metrics_path: str, graph_settin
             accuracy = exact_accuracy(model, val)
             history.append({"step": step, "loss": loss.item(), "val_accuracy": accuracy})
             bar.set_postfix(loss=f"{loss.item():.3f}", val_acc=f"{accuracy:.3f}")
+            if recorder:
+                recorder.record(model, step)
             # Stop once validation has stayed at >= 99% for three evaluations in a row.
             passes = passes + 1 if accuracy >= 0.99 else 0
             if passes == 3:
@@ -221,6 +232,7 @@ def train_toy(model_dir: str, history_path: str, metrics_path: str, graph_settin
         "heldout_accuracy_children": exact_accuracy(model, children),
         "val_accuracy": history[-1]["val_accuracy"],  # the loop ends on an evaluation
         "steps": step,
+        "step_99": first_step_at(history),  # first evaluation at >= 99% validation accuracy, or None
         "seed": seed,
         "n_params": sum(p.numel() for p in model.parameters()),
         "n_heldout": toy["n_heldout"],
@@ -228,5 +240,7 @@ def train_toy(model_dir: str, history_path: str, metrics_path: str, graph_settin
     save_folder(Path(model_dir), model, tokenizer)
     write_text(history_path, pd.DataFrame(history).to_csv(index=False))
     write_json(metrics_path, metrics)
+    if recorder:
+        recorder.save(dynamics_path, role_scores_path)
     log.info("toy model: held-out parent accuracy %.3f after %d steps", metrics["heldout_accuracy"], step)
     return metrics

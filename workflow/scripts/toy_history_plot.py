@@ -1,7 +1,12 @@
+import json
+
 import pandas as pd
 
 from graphattn import plots
 from graphattn.rule_log import log_to
 
 with log_to(snakemake.log[0]):
-    plots.toy_history(pd.read_csv(snakemake.input[0]), snakemake.output[0])
+    plots.toy_history(pd.read_csv(snakemake.input.history), snakemake.output.history)
+    with open(snakemake.input.metrics) as fh:
+        step_99 = json.load(fh)["step_99"]
+    plots.toy_dynamics(pd.read_csv(snakemake.input.role_scores), step_99, snakemake.output.dynamics)

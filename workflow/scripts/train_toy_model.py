@@ -11,4 +11,6 @@ with log_to(snakemake.log[0]):
         metrics_path=snakemake.output.metrics,
         graph_settings=snakemake.params.graphs,
         toy=snakemake.params.toy,
+        dynamics_path=snakemake.output.dynamics,
+        role_scores_path=snakemake.output.role_scores,
     )

@@ -1,0 +1,65 @@
+"""Mean-attention ablation of the toy model, through the same TransformerBridge hooks as the dump."""
+
+import pytest
+import torch
+
+from graphattn import ablation, toy
+from graphattn.models import load_bridge
+
+SETTINGS = dict(min_nodes=3, max_nodes=5, edge_prob=0.4, naming="letters")
+
+
+def toy_settings(**changes):
+    return dict(notations=["arrow"], steps=6, batch_size=8, questions=2, parent_share=0.5, lr=1e-3, seed=1,
+                eval_every=3, n_heldout=32, layers=2, heads=2, hidden=16, **changes)
+
+
+def test_graph_blind_accuracy_answers_each_question_with_its_commonest_answer():
+    tokenizer = toy.build_tokenizer("letters")
+    ids = tokenizer.convert_tokens_to_ids
+
+    def example(question, answer):
+        graph = ["<bos>", "A", "->", "B", "."]
+        tokens = graph + question + answer
+        return toy.Example(ids(tokens), [False] * (len(graph) + len(question)) + [True] * len(answer))
+
+    parents_b = ["Parents", "of", "B", ":"]
+    examples = [example(parents_b, ["A", "."]), example(parents_b, ["A", "."]), example(parents_b, ["C", "."]),
+                example(["Parents", "of", "A", ":"], ["none", "."])]
+    assert ablation.graph_blind_accuracy(examples, ids(".")) == pytest.approx(3 / 4)
+
+
+def test_mean_patterns_are_distributions_and_no_ablation_is_the_models_own_accuracy(tmp_path):
+    settings = toy_settings()
+    metrics = toy.train_toy(str(tmp_path / "model"), str(tmp_path / "h.csv"), str(tmp_path / "m.json"),
+                            SETTINGS, settings)
+    table = ablation.mean_ablation(str(tmp_path / "model"), SETTINGS, settings)
+    assert table["ablated"].tolist() == ["none", "L0H0", "L0H1", "L1H0", "L1H1", "all", "graph_blind"]
+    assert table["accuracy"][0] == pytest.approx(metrics["val_accuracy"])  # bridge == training's model
+
+    bridge = load_bridge(str(tmp_path / "model"))
+    tokenizer = toy.build_tokenizer("letters")
+    examples = toy.heldout_examples(tokenizer, SETTINGS, settings, settings["seed"] + 1, 1.0)
+    batch = toy.collate(examples, tokenizer.pad_token_id)
+    means = ablation.mean_patterns(bridge, batch)
+    longest = batch["attention_mask"].sum(dim=1).max()
+    rows = means[..., :longest, :].sum(-1)
+    assert torch.allclose(rows, torch.ones_like(rows), atol=1e-4) and (means.triu(1) == 0).all()
+
+
+@pytest.mark.slow
+def test_ablating_every_head_of_a_trained_toy_leaves_a_graph_blind_answer(tmp_path):
+    # A toy trained for 1200 steps reads the graph (well above the graph-blind answer);
+    # with every head's pattern replaced by its mean it falls to about that answer.
+    settings = toy_settings(steps=1200, batch_size=32, questions=8, parent_share=0.75, lr=0.003, seed=0,
+                            eval_every=200, n_heldout=256, heads=4, hidden=64)
+    threads = torch.get_num_threads()
+    torch.set_num_threads(1)  # as the rule trains it, and reproducible
+    try:
+        toy.train_toy(str(tmp_path / "model"), str(tmp_path / "h.csv"), str(tmp_path / "m.json"), SETTINGS, settings)
+    finally:
+        torch.set_num_threads(threads)
+    accuracy = ablation.mean_ablation(str(tmp_path / "model"), SETTINGS, settings).set_index("ablated")["accuracy"]
+    assert accuracy["none"] >= accuracy["graph_blind"] + 0.08
+    assert accuracy["all"] <= accuracy["graph_blind"] + 0.05
+    assert accuracy.drop(["none", "all", "graph_blind"]).min() < accuracy["none"] - 0.05  # some head matters
