@@ -10,8 +10,9 @@ SETTINGS = dict(min_nodes=3, max_nodes=5, edge_prob=0.4, naming="letters")
 
 
 def toy_settings(**changes):
-    return dict(notations=["arrow"], steps=6, batch_size=8, questions=2, parent_share=0.5, lr=1e-3, seed=1,
-                eval_every=3, n_heldout=32, layers=2, heads=2, hidden=16, **changes)
+    settings = dict(notations=["arrow"], steps=6, batch_size=8, questions=2, parent_share=0.5, lr=1e-3, seed=1,
+                    eval_every=3, n_heldout=32, layers=2, heads=2, hidden=16)
+    return {**settings, **changes}
 
 
 def test_graph_blind_accuracy_answers_each_question_with_its_commonest_answer():
