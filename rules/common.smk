@@ -139,5 +139,6 @@ def toy_roles(wildcards):
 def plot_files():
     files = expand("results/plots/{model}/{name}.png", model=config["models"], name=["f1", "training_curves"])
     if toy_model_name():
-        files += ["results/plots/toy_history.png", "results/models/toy_ablation.csv", "results/plots/toy_ablation.png"]
+        files += ["results/plots/toy_history.png", "results/plots/toy_dynamics.png",
+                  "results/models/toy_ablation.csv", "results/plots/toy_ablation.png"]
     return files
