@@ -6,7 +6,6 @@ import copy
 import itertools
 import json
 import re
-from pathlib import Path
 
 import pandas as pd
 import pytest

@@ -8,7 +8,6 @@ written row by row into a .npy file, so memory does not grow with the number of 
 
 from __future__ import annotations
 
-import json
 import logging
 import os
 
