@@ -80,6 +80,11 @@ def dump_mem_mb(wildcards):
     return resources.dump_mem_mb(shape, entry["dtype"], entry["batch_size"], tokens)
 
 
+def toy_settings():
+    """The toy section but its graph set (whose settings come through toy_graph_settings)."""
+    return canonical({key: value for key, value in config["toy"].items() if key != "graph_set"})
+
+
 def toy_graph_settings():
     """The toy model's training graphs are drawn like the graphs of its graph set (count and seed aside)."""
     graph_set = config["graph_sets"][config["toy"]["graph_set"]]

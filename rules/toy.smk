@@ -10,7 +10,7 @@ rule train_toy_model:
         dynamics="results/models/toy_dynamics.npz",
         role_scores="results/models/toy_role_scores.csv",
     params:
-        toy=lambda w: canonical({key: value for key, value in config["toy"].items() if key != "graph_set"}),
+        toy=lambda w: toy_settings(),
         graphs=lambda w: canonical(toy_graph_settings()),
     # The toy model's training is the default run's critical path (its dumps and probes
     # wait for it). One thread: a second one gains only ~15% (11.1 vs 9.5 steps/s here),
@@ -43,7 +43,7 @@ rule toy_mean_ablation:
             category="Toy model",
         ),
     params:
-        toy=lambda w: canonical({key: value for key, value in config["toy"].items() if key != "graph_set"}),
+        toy=lambda w: toy_settings(),
         graphs=lambda w: canonical(toy_graph_settings()),
     threads: 1
     resources:

@@ -1,5 +1,6 @@
 import copy
 import os
+import re
 import shutil
 import subprocess
 import sys
@@ -52,6 +53,14 @@ def run_snakemake(workdir: Path, *args: str, config: dict | None = None, check: 
     if check and result.returncode != 0:
         raise AssertionError(f"{' '.join(cmd)} failed ({result.returncode}):\n{result.stdout}\n{result.stderr}")
     return result
+
+
+def planned_jobs(workdir: Path, config: dict | None = None) -> dict[str, int]:
+    """Rule -> job count of a dry run (`snakemake -n --quiet rules`); {} when nothing is to do."""
+    out = run_snakemake(workdir, "-n", "--quiet", "rules", config=config).stdout
+    jobs = {rule: int(n) for rule, n in re.findall(r"^(\w+)\s+(\d+)$", out, flags=re.M)}
+    jobs.pop("total", None)
+    return jobs
 
 
 @pytest.fixture

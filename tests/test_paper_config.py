@@ -5,14 +5,13 @@ the same architectures, the same config plans and runs its whole grid."""
 import copy
 import itertools
 import json
-import re
 
 import pandas as pd
 import pytest
 import yaml
 
 import tiny_models
-from conftest import REPO, run_snakemake
+from conftest import REPO, planned_jobs, run_snakemake
 from graphattn.tables import KEYS
 
 pytestmark = pytest.mark.e2e
@@ -43,8 +42,7 @@ def on_tiny_models(tmp_path) -> dict:
 
 def test_paper_grid_plans_on_tiny_models_of_each_architecture(tmp_path):
     config = on_tiny_models(tmp_path)
-    out = run_snakemake(tmp_path, "-n", "--quiet", "rules", config=config).stdout
-    jobs = {rule: int(n) for rule, n in re.findall(r"^(\w+)\s+(\d+)$", out, flags=re.M)}
+    jobs = planned_jobs(tmp_path, config)
     n = {key: len(config[key]) for key in ("models", "graph_sets", "notations", "selections", "k", "probes", "seeds")}
     sparse_k = sum(k != "none" for k in config["k"])
     assert jobs["dump_attention"] == n["models"] * n["graph_sets"] * n["notations"]

@@ -3,27 +3,18 @@ a second invocation or a probe hyperparameter edit re-runs exactly what it shoul
 
 import copy
 import json
-import re
 
 import numpy as np
 import pandas as pd
 import pytest
 
 from conftest import E2E_CONFIG as CONFIG
-from conftest import TINY_CONFIG, run_snakemake
+from conftest import TINY_CONFIG, planned_jobs
 from graphattn.tables import COLUMNS
 
 pytestmark = pytest.mark.e2e
 
 MODELS = ("minilm", "minilm-random", "toy")
-
-
-def planned_jobs(workdir, config):
-    """Rule -> job count of a dry run (`snakemake -n --quiet rules`)."""
-    out = run_snakemake(workdir, "-n", "--quiet", "rules", config=config).stdout
-    jobs = dict(re.findall(r"^(\w+)\s+(\d+)$", out, flags=re.M))
-    jobs.pop("total", None)
-    return {rule: int(n) for rule, n in jobs.items()}
 
 
 def test_tiny_run_writes_the_ablation_table(tiny_run):

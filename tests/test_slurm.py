@@ -11,7 +11,7 @@ from pathlib import Path
 
 import pytest
 
-from conftest import REPO, SNAKEMAKE, TINY_CONFIG, run_snakemake
+from conftest import REPO, SNAKEMAKE, TINY_CONFIG, planned_jobs, run_snakemake
 
 pytestmark = [pytest.mark.slurm, pytest.mark.e2e]
 
@@ -58,13 +58,6 @@ def run_on_slurm(workdir: Path, partition: str) -> str:
     return result.stdout + result.stderr
 
 
-def planned_rules(workdir: Path) -> Counter:
-    out = run_snakemake(workdir, "-n", "--quiet", "rules").stdout
-    jobs = Counter({rule: int(n) for rule, n in re.findall(r"^(\w+)\s+(\d+)$", out, flags=re.M)})
-    del jobs["total"]
-    return jobs
-
-
 def slurm_jobs() -> dict[str, tuple[str, str]]:
     """Slurm job id -> (state, rule) of every job the cluster remembers. The plugin names the rule
     in the job's comment: rule_<rule>[_wildcards_<values>]."""
@@ -83,7 +76,7 @@ def test_tiny_workflow_runs_as_slurm_jobs_and_gives_the_local_table(tmp_path, pa
     local.mkdir()
     run_snakemake(local, "--cores", "2", config=TINY_CONFIG)
     run_snakemake(on_slurm, "-n", config=TINY_CONFIG)  # writes the config
-    planned = planned_rules(on_slurm)
+    planned = planned_jobs(on_slurm)
 
     log = run_on_slurm(on_slurm, partition)
 

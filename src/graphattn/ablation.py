@@ -20,15 +20,11 @@ import pandas as pd
 import torch
 from tqdm import tqdm
 
+from .attention import pattern_hooks
 from .models import load_bridge
 from .toy import VALIDATION_SEED_OFFSET, Example, build_tokenizer, collate, exact_match, heldout_examples
 
 log = logging.getLogger(__name__)
-
-
-def pattern_hooks(n_layers: int, edit):
-    return [(f"blocks.{layer}.attn.hook_pattern", lambda pattern, hook, layer=layer: edit(layer, pattern))
-            for layer in range(n_layers)]
 
 
 def mean_patterns(bridge, batch: dict[str, torch.Tensor]) -> torch.Tensor:

@@ -23,8 +23,15 @@ from .models import load_bridge
 log = logging.getLogger(__name__)
 
 
-class _StopForward(Exception):
+class StopForward(Exception):
     """Raised from the last layer's pattern hook to skip the rest of the forward pass."""
+
+
+def pattern_hooks(n_layers: int, edit) -> list:
+    """TransformerBridge hooks on every layer's [batch, head, q, k] pattern: ``edit(layer, pattern)``
+    returns the pattern the forward pass goes on with."""
+    return [(f"blocks.{layer}.attn.hook_pattern", lambda pattern, hook, layer=layer: edit(layer, pattern))
+            for layer in range(n_layers)]
 
 
 def length_batches(lengths: list[int], batch_size: int) -> list[list[int]]:
@@ -74,10 +81,7 @@ class NodeReducer:
         self.query = self.key = None
         self.layers: list[torch.Tensor] = []
 
-    def hooks(self):
-        return [(f"blocks.{layer}.attn.hook_pattern", self.capture) for layer in range(self.n_layers)]
-
-    def capture(self, pattern: torch.Tensor, hook) -> torch.Tensor:
+    def capture(self, layer: int, pattern: torch.Tensor) -> torch.Tensor:
         a = pattern.float()
         if self.drop_sink:
             a = drop_first_token(a)
@@ -87,15 +91,15 @@ class NodeReducer:
         query_mass = self.query.unsqueeze(2) @ a
         self.layers.append(query_mass @ self.key.transpose(1, 2)[:, None, None])
         if len(self.layers) == self.n_layers:
-            raise _StopForward
+            raise StopForward
         return pattern
 
     def run(self, bridge, input_ids, attention_mask, query, key) -> torch.Tensor:
         """[batch, selection, layer, head, node, node] for one batch."""
         self.query, self.key, self.layers = query, key, []
         try:
-            bridge.run_with_hooks(input_ids, attention_mask=attention_mask, fwd_hooks=self.hooks())
-        except _StopForward:
+            bridge.run_with_hooks(input_ids, attention_mask=attention_mask, fwd_hooks=pattern_hooks(self.n_layers, self.capture))
+        except StopForward:
             pass
         if len(self.layers) != self.n_layers:
             raise RuntimeError(f"captured {len(self.layers)} of {self.n_layers} attention layers")

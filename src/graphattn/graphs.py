@@ -43,6 +43,12 @@ def random_dag(graph_id: int, n_nodes: int, edge_prob: float, scheme: str, rng: 
     return Graph(id=graph_id, nodes=names, edges=sorted(edges))
 
 
+def random_sized_dag(graph_id: int, settings: dict, rng: np.random.Generator) -> Graph:
+    """A DAG whose node count is drawn uniformly from settings' min_nodes..max_nodes."""
+    n = int(rng.integers(settings["min_nodes"], settings["max_nodes"] + 1))
+    return random_dag(graph_id, n, settings["edge_prob"], settings["naming"], rng)
+
+
 def generate(min_nodes: int, max_nodes: int, edge_prob: float, count: int, seed: int, naming: str) -> list[Graph]:
     validate_settings(min_nodes, max_nodes, edge_prob, count, naming)
     rng = np.random.default_rng(seed)

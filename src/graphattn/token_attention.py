@@ -14,7 +14,7 @@ from tqdm import tqdm
 
 from . import graphs as graph_io
 from . import prompts as prompt_io
-from .attention import encode, length_batches, token_lengths
+from .attention import StopForward, encode, length_batches, pattern_hooks
 from .attention_metrics import MetricAccumulator
 from .models import load_bridge
 from .roles import RoleAccumulator, token_layout
@@ -22,25 +22,20 @@ from .roles import RoleAccumulator, token_layout
 log = logging.getLogger(__name__)
 
 
-class _StopForward(Exception):
-    pass
-
-
 def batch_patterns(bridge, input_ids, attention_mask) -> torch.Tensor:
     """[batch, layer, head, q, k] float32, the forward stopped after the last layer's pattern."""
     n_layers = bridge.cfg.n_layers
     layers: list[torch.Tensor] = []
 
-    def capture(pattern, hook):
+    def capture(layer, pattern):
         layers.append(pattern.float())
         if len(layers) == n_layers:
-            raise _StopForward
+            raise StopForward
         return pattern
 
-    hooks = [(f"blocks.{layer}.attn.hook_pattern", capture) for layer in range(n_layers)]
     try:
-        bridge.run_with_hooks(input_ids, attention_mask=attention_mask, fwd_hooks=hooks)
-    except _StopForward:
+        bridge.run_with_hooks(input_ids, attention_mask=attention_mask, fwd_hooks=pattern_hooks(n_layers, capture))
+    except StopForward:
         pass
     return torch.stack(layers, dim=1)
 
@@ -52,14 +47,14 @@ def analyse(prompts_path: str, graphs_path: str, model_path: str, n_prompts: int
     """Head roles and attention metrics over the first ``n_prompts`` prompts of the file."""
     prompts = prompt_io.PromptFile(prompts_path)
     edges = {g.id: g.edges for g in graph_io.load(graphs_path)[0]}
-    sample = range(min(n_prompts, len(prompts)))
+    sample = prompts.read(range(min(n_prompts, len(prompts))))
     bridge = load_bridge(model_path, device, dtype, allow_download, trust_remote_code, random_init, init_seed)
     roles = RoleAccumulator(bridge.cfg.n_layers, bridge.cfg.n_heads)
     metrics = MetricAccumulator(bridge.cfg.n_layers, bridge.cfg.n_heads)
-    lengths = token_lengths(bridge.tokenizer, prompts)[: len(sample)]
+    lengths = [len(ids) for ids in bridge.tokenizer([r["text"] for r in sample])["input_ids"]]
     with torch.inference_mode():
         for idx in tqdm(length_batches(lengths, batch_size), desc="analyse_attention", unit="batch"):
-            batch = prompts.read(idx)
+            batch = [sample[i] for i in idx]
             input_ids, mask, offsets = encode(bridge.tokenizer, [r["text"] for r in batch], device)
             patterns = batch_patterns(bridge, input_ids, mask).cpu().numpy()
             for prompt, pattern, off, n_tokens in zip(batch, patterns, offsets, mask.sum(dim=1).tolist()):
@@ -69,4 +64,3 @@ def analyse(prompts_path: str, graphs_path: str, model_path: str, n_prompts: int
                 metrics.add(pattern)
     log.info("analysed %d prompts of %s", len(sample), prompts_path)
     return roles, metrics
-

@@ -114,9 +114,7 @@ class ExampleStream:
         self.rng = np.random.default_rng(seed)
 
     def graph(self) -> graphs.Graph:
-        s = self.settings
-        n = int(self.rng.integers(s["min_nodes"], s["max_nodes"] + 1))
-        return graphs.random_dag(0, n, s["edge_prob"], s["naming"], self.rng)
+        return graphs.random_sized_dag(0, self.settings, self.rng)
 
     def batch(self, size: int, questions: int, parent_share: float) -> list[Example]:
         """Up to ``questions`` distinct questions per graph, parent questions weighted by ``parent_share``."""

@@ -24,8 +24,7 @@ class DynamicsRecorder:
     def __init__(self, tokenizer, graph_settings: dict, notation: str, n_prompts: int, seed: int):
         rng = np.random.default_rng(seed)
         s = graph_settings
-        self.graphs = [graphs.random_dag(i, int(rng.integers(s["min_nodes"], s["max_nodes"] + 1)), s["edge_prob"],
-                                         s["naming"], rng) for i in range(n_prompts)]
+        self.graphs = [graphs.random_sized_dag(i, s, rng) for i in range(n_prompts)]
         self.prompts = [render(g, notation, 0, rng) for g in self.graphs]
         tokenizer.padding_side = "right"
         enc = tokenizer([p.text for p in self.prompts], return_tensors="pt", padding=True, return_offsets_mapping=True)
