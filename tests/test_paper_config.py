@@ -26,7 +26,7 @@ def test_missing_models_stop_the_run_before_any_job(tmp_path, monkeypatch):
     out = result.stdout + result.stderr
     assert result.returncode != 0
     for name, entry in PAPER["models"].items():
-        assert f"model {name!r}: model {entry['path']!r} is neither a local folder nor in the Hugging Face cache" in out
+        assert f"models.{name}.path: model {entry['path']!r} is neither a local folder nor in the Hugging Face cache" in out
         assert f"huggingface-cli download {entry['path']}" in out
     assert str(tmp_path / "empty-cache") in out
     assert not (tmp_path / "results").exists() and "Building DAG" not in out

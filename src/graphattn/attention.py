@@ -16,9 +16,10 @@ import torch
 from tqdm import tqdm
 
 from . import prompts as prompt_io
+from . import resources
 from .alignment import SELECTIONS, node_weights
 from .atomic import atomic_path, write_json
-from .models import load_bridge
+from .models import load_bridge, resolve_model_path
 
 log = logging.getLogger(__name__)
 
@@ -142,6 +143,19 @@ def scan(prompts: prompt_io.PromptFile, max_nodes: int) -> dict:
     return meta
 
 
+def check_memory(prompts: prompt_io.PromptFile, model_path: str, allow_download: bool, dtype: str,
+                 batch_size: int, device: str, free_mb: int | None) -> None:
+    """Refuse, before the weights load, a batch size whose batch would not fit (resources.check_batch_fits).
+    Tokens are bounded by characters (every node name and connective is at least one character)
+    plus room for special tokens: the tokenizer is not loaded yet."""
+    folder = resolve_model_path(model_path, allow_download)
+    if not os.path.isfile(os.path.join(folder, "config.json")):
+        return  # a Hugging Face id fetched by the load itself: no shape to estimate from yet
+    longest = max(len(r["text"]) for r in prompts) + 4
+    free = resources.available_mb(device) if free_mb is None else free_mb
+    resources.check_batch_fits(resources.shape_of_folder(folder), dtype, batch_size, longest, free)
+
+
 def token_lengths(tokenizer, prompts: prompt_io.PromptFile, chunk: int = 256) -> list[int]:
     """Token count of each prompt, a chunk of prompts at a time, never all at once."""
     lengths = []
@@ -162,11 +176,14 @@ def batch_weights(offsets: np.ndarray, batch: list[dict], max_nodes: int, device
 def dump_attention(prompts_path: str, out_path: str, meta_path: str, model_path: str, max_nodes: int,
                    batch_size: int, dtype: str = "float32", device: str = "cpu",
                    allow_download: bool = False, trust_remote_code: bool = False,
-                   random_init: bool = False, init_seed: int = 0, sink: str = "keep") -> None:
+                   random_init: bool = False, init_seed: int = 0, sink: str = "keep",
+                   free_mb: int | None = None) -> None:
     """``random_init``: dump a control, the model's architecture with random weights drawn with ``init_seed``.
-    ``sink="drop"``: leave out the attention on the first (start) token, see drop_first_token."""
+    ``sink="drop"``: leave out the attention on the first (start) token, see drop_first_token.
+    ``free_mb``: the memory the dump may use; by default what the machine (or GPU) has free."""
     prompts = prompt_io.PromptFile(prompts_path)
     per_prompt = scan(prompts, max_nodes)  # before the model loads: a bad file fails fast
+    check_memory(prompts, model_path, allow_download, dtype, batch_size, device, free_mb)
     bridge = load_bridge(model_path, device, dtype, allow_download, trust_remote_code, random_init, init_seed)
     tokenizer = bridge.tokenizer
     n_layers, n_heads = bridge.cfg.n_layers, bridge.cfg.n_heads

@@ -1,6 +1,11 @@
-"""Checks of the config that a JSON schema cannot express, run at workflow load."""
+"""Checks of the config at workflow load: the schema's, worded for people, and those it cannot express."""
 
 from __future__ import annotations
+
+import json
+from pathlib import Path
+
+import yaml
 
 from . import naming
 
@@ -9,13 +14,122 @@ class ConfigError(ValueError):
     pass
 
 
+def validate(config: dict, schema_path: str | Path, config_files: list[str | Path] = ()) -> None:
+    """Raise ConfigError listing every problem as "key: what is wrong; accepted: what would do".
+
+    Runs before Snakemake's own ``validate`` (which fills the defaults), because jsonschema's
+    report names the key only in a separate "On instance[...]" line and the accepted values
+    only in a dump of the schema.
+    """
+    problems = [problem for path in config_files for problem in duplicate_keys(path)]
+    problems += schema_problems(config, yaml.safe_load(Path(schema_path).read_text()))
+    if problems:
+        raise ConfigError("invalid config:\n  - " + "\n  - ".join(problems))
+
+
+def schema_problems(config: dict, schema: dict) -> list[str]:
+    from jsonschema import Draft202012Validator
+
+    errors = Draft202012Validator(schema).iter_errors(config)
+    return [describe(error) for error in sorted(errors, key=lambda e: [str(p) for p in e.absolute_path])]
+
+
+def describe(error) -> str:
+    key, kind, expected = key_name(error.absolute_path), error.validator, error.validator_value
+    if kind == "additionalProperties":
+        allowed = sorted(error.schema.get("properties", {}))
+        unknown = sorted(set(error.instance) - set(allowed))
+        return "; ".join(f"{join_key(key, name)}: unknown key ({name!r} was unexpected); accepted keys: {allowed}"
+                         for name in unknown)
+    if kind == "required":
+        missing = [name for name in expected if name not in error.instance]
+        return "; ".join(f"{join_key(key, name)}: missing ({name!r} is a required property); "
+                         f"accepted: {describe_schema(error.schema['properties'].get(name, {}))}"
+                         for name in missing)
+    if "propertyNames" in error.schema_path:  # a name of an entry (a model, a graph set, a probe)
+        return f"{join_key(key, error.instance)}: {error.message}; accepted: names matching {expected!r}"
+    if kind == "enum":  # jsonschema's message lists the values too: say them once
+        return f"{key}: {error.instance!r} is not one of the accepted values; accepted: one of {expected}"
+    return f"{key}: {error.message}; accepted: {accepted(kind, expected)}"
+
+
+def accepted(kind: str, expected) -> str:
+    bounds = {"minimum": ">=", "maximum": "<=", "exclusiveMinimum": ">", "exclusiveMaximum": "<"}
+    if kind in bounds:
+        return f"a number {bounds[kind]} {expected}"
+    if kind == "enum":
+        return f"one of {expected}"
+    if kind == "type":
+        return f"a value of type {expected}"
+    if kind == "minItems":
+        return f"a list of at least {expected} item(s)"
+    if kind == "minProperties":
+        return f"at least {expected} entr{'y' if expected == 1 else 'ies'}"
+    if kind == "uniqueItems":
+        return "a list without repeated items"
+    if kind == "minLength":
+        return f"a string of at least {expected} character(s)"
+    if kind in ("oneOf", "anyOf"):
+        return " or ".join(describe_schema(option) for option in expected)
+    return json.dumps(expected)
+
+
+def describe_schema(schema: dict) -> str:
+    """{"type": "integer", "minimum": 1} -> "a value of type integer >= 1"; {"const": "none"} -> "'none'"."""
+    if "const" in schema:
+        return repr(schema["const"])
+    if "enum" in schema:
+        return f"one of {schema['enum']}"
+    words = [f"a value of type {schema['type']}" if "type" in schema else "a value"]
+    words += [accepted(kind, schema[kind]).removeprefix("a number ") for kind in
+              ("minimum", "maximum", "exclusiveMinimum", "exclusiveMaximum") if kind in schema]
+    if "description" in schema:
+        words.append(f"({schema['description'].split('.')[0].strip()}, see config/schema.yaml)")
+    return " ".join(words)
+
+
+def key_name(path) -> str:
+    """["graph_sets", "small", "count"] -> "graph_sets.small.count"; ["k", 1] -> "k[1]"."""
+    name = ""
+    for part in path:
+        name = f"{name}[{part}]" if isinstance(part, int) else join_key(name, part)
+    return name or "(top level)"
+
+
+def join_key(parent: str, name: str) -> str:
+    return f"{parent}.{name}" if parent and parent != "(top level)" else str(name)
+
+
+def duplicate_keys(path: str | Path) -> list[str]:
+    """A model (or any entry) named twice in a config file: YAML loaders keep the last one silently."""
+    found = []
+
+    def walk(node, prefix: str) -> None:
+        if isinstance(node, yaml.MappingNode):
+            seen = set()
+            for key_node, value in node.value:
+                key = join_key(prefix, key_node.value)
+                if key_node.value in seen:
+                    found.append(f"{key}: given twice ({path}, line {key_node.start_mark.line + 1}); "
+                                 f"accepted: each name once in its section (rename one of them)")
+                seen.add(key_node.value)
+                walk(value, key)
+        elif isinstance(node, yaml.SequenceNode):
+            for i, item in enumerate(node.value):
+                walk(item, f"{prefix}[{i}]")
+
+    walk(yaml.compose(Path(path).read_text(), Loader=yaml.SafeLoader), "")
+    return found
+
+
 def check(config: dict) -> None:
     """Raise ConfigError naming the key and what would be accepted."""
     problems = []
     for name, gs in config["graph_sets"].items():
         key = f"graph_sets.{name}"
         if gs["min_nodes"] > gs["max_nodes"]:
-            problems.append(f"{key}.min_nodes ({gs['min_nodes']}) must not exceed {key}.max_nodes ({gs['max_nodes']})")
+            problems.append(f"{key}.min_nodes ({gs['min_nodes']}) must not exceed {key}.max_nodes ({gs['max_nodes']}); "
+                            f"accepted: min_nodes <= max_nodes")
         scheme = gs.get("naming", "letters")
         if gs["max_nodes"] > naming.capacity(scheme):
             problems.append(
@@ -31,7 +145,8 @@ def check(config: dict) -> None:
     problems += _control_problems(config["models"])
     split = config["split"]
     if split["train"] + split["val"] >= 1:
-        problems.append(f"split.train + split.val ({split['train']} + {split['val']}) must be below 1 to leave a test split")
+        problems.append(f"split.train + split.val ({split['train']} + {split['val']}) must be below 1 to leave a test split; "
+                        f"accepted: train + val < 1")
     if problems:
         raise ConfigError("invalid config:\n  - " + "\n  - ".join(problems))
 
@@ -44,13 +159,15 @@ def _toy_problems(config: dict) -> list[str]:
         if path.startswith("pipeline:") and path != "pipeline:toy":
             problems.append(f"models.{name}.path: {path!r} is not a model the pipeline builds; accepted: 'pipeline:toy'")
         if path == "pipeline:toy" and "toy" not in config:
-            problems.append(f"models.{name}.path is 'pipeline:toy' but the config has no `toy` section")
+            problems.append(f"models.{name}.path is 'pipeline:toy' but the config has no `toy` section; "
+                            f"accepted: a `toy` section (see config/schema.yaml), or another path")
     toy = config.get("toy")
     if toy is not None:
         if toy["graph_set"] not in config["graph_sets"]:
             problems.append(f"toy.graph_set: {toy['graph_set']!r} is not a graph set; accepted: {sorted(config['graph_sets'])}")
         if toy["hidden"] % toy["heads"]:
-            problems.append(f"toy.hidden ({toy['hidden']}) must be a multiple of toy.heads ({toy['heads']})")
+            problems.append(f"toy.hidden ({toy['hidden']}) must be a multiple of toy.heads ({toy['heads']}); "
+                            f"accepted: heads that divide {toy['hidden']}")
     return problems
 
 

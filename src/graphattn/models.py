@@ -7,6 +7,7 @@ a Python package that ships them, a local folder, or the local Hugging Face cach
 from __future__ import annotations
 
 import importlib.util
+import json
 import logging
 import os
 from pathlib import Path
@@ -19,6 +20,24 @@ log = logging.getLogger(__name__)
 
 class ModelNotFoundError(ValueError):
     pass
+
+
+class RemoteCodeRefused(ValueError):
+    pass
+
+
+def check_remote_code(folder: str, trust_remote_code: bool) -> None:
+    """A folder whose config.json maps its classes to Python files of its own (``auto_map``)
+    needs that code run to load: refused unless the config entry trusts it."""
+    config = Path(folder, "config.json")
+    if trust_remote_code or not config.is_file():
+        return
+    auto_map = json.loads(config.read_text()).get("auto_map")
+    if auto_map:
+        raise RemoteCodeRefused(
+            f"{folder} ships its own Python code (config.json auto_map: {sorted(set(auto_map.values()))}), which "
+            f"loading would run; refused because trust_remote_code is off. Accepted: trust_remote_code: true "
+            f"in the model's config entry once you have read that code, or a model that transformers implements")
 
 
 def hf_cache_dir() -> str:
@@ -63,9 +82,14 @@ def check_available(models: dict[str, dict]) -> None:
         if entry["path"].startswith("pipeline:"):
             continue
         try:
-            resolve_model_path(entry["path"], entry.get("allow_download", False))
+            folder = resolve_model_path(entry["path"], entry.get("allow_download", False))
         except ModelNotFoundError as err:
-            missing.append(f"model {name!r}: {err}")
+            missing.append(f"models.{name}.path: {err}")
+            continue
+        try:
+            check_remote_code(folder, entry.get("trust_remote_code", False))
+        except RemoteCodeRefused as err:
+            missing.append(f"models.{name}.trust_remote_code: {err}")
     if missing:
         raise ModelNotFoundError("\n".join(missing))
 
@@ -99,6 +123,7 @@ def load_bridge(path: str, device: str = "cpu", dtype: str = "float32", allow_do
     if dtype not in DTYPES:
         raise ValueError(f"unknown dtype {dtype!r}; accepted: {list(DTYPES)}")
     folder = resolve_model_path(path, allow_download)
+    check_remote_code(folder, trust_remote_code)
     torch_dtype = getattr(torch, dtype)
     random = {}
     if random_init:

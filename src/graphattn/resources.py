@@ -57,3 +57,41 @@ def dump_mem_mb(shape: ModelShape, dtype: str, batch_size: int, tokens: int) -> 
     # and the residual stream with the MLP's widened activations.
     per_prompt = 3 * shape.heads * tokens**2 * 4 + 16 * tokens * shape.hidden * BYTES[dtype]
     return math.ceil(BASE_MB + 1.2 * (weights + batch_size * per_prompt) / MB)
+
+
+class BatchTooLarge(MemoryError):
+    pass
+
+
+def available_mb(device: str = "cpu") -> int:
+    """Memory a job can still allocate: free GPU memory on CUDA; else MemAvailable, capped by
+    the job's cgroup limit (what Slurm enforces) when there is one."""
+    if device.startswith("cuda"):
+        import torch
+
+        free, _ = torch.cuda.mem_get_info(torch.device(device))
+        return free // MB
+    meminfo = dict(line.split(":", 1) for line in Path("/proc/meminfo").read_text().splitlines())
+    free = int(meminfo["MemAvailable"].split()[0]) * 1024
+    cgroup = Path("/sys/fs/cgroup")
+    limit, used = cgroup / "memory.max", cgroup / "memory.current"
+    if limit.is_file() and used.is_file() and limit.read_text().strip() != "max":
+        free = min(free, int(limit.read_text()) - int(used.read_text()))
+    return free // MB
+
+
+def check_batch_fits(shape: ModelShape, dtype: str, batch_size: int, tokens: int, free_mb: int) -> None:
+    """Refuse a dump whose weights and one batch would not fit in ``free_mb``, naming the
+    largest batch size that would (or saying that none does)."""
+    def need(batch: int) -> int:  # what the job has yet to allocate: not the Python baseline
+        return dump_mem_mb(shape, dtype, batch, tokens) - BASE_MB
+
+    if need(batch_size) <= free_mb:
+        return
+    fitting = [b for b in range(batch_size - 1, 0, -1) if need(b) <= free_mb]
+    advice = (f"accepted: batch_size <= {fitting[0]} (about {need(fitting[0])} MB)" if fitting else
+              f"even batch_size 1 needs about {need(1)} MB; accepted: a smaller dtype, shorter prompts "
+              f"(max_nodes) or a machine with more memory")
+    raise BatchTooLarge(
+        f"batch_size {batch_size}: the weights ({dtype}) and one batch of prompts of up to {tokens} tokens need "
+        f"about {need(batch_size)} MB, but only {free_mb} MB are available; {advice}")

@@ -14,6 +14,7 @@ with log_to(snakemake.log[0]) as log:
         dtype=model["dtype"],
         device=model["device"],
         allow_download=model["allow_download"],
+        trust_remote_code=model["trust_remote_code"],
         random_init=model["random_init"],
         init_seed=model["init_seed"],
     )

@@ -1,19 +1,24 @@
 from graphattn.attention import dump_attention
+from graphattn.resources import BatchTooLarge
 from graphattn.rule_log import log_to
 
 with log_to(snakemake.log[0]):
     model = snakemake.params.model
-    dump_attention(
-        prompts_path=snakemake.input.prompts,
-        out_path=snakemake.output.dump,
-        meta_path=snakemake.output.meta,
-        model_path=model["path"],
-        max_nodes=snakemake.params.max_nodes,
-        batch_size=model["batch_size"],
-        dtype=model["dtype"],
-        device=model["device"],
-        allow_download=model["allow_download"],
-        random_init=model["random_init"],  # a control twin from graphattn.config.with_controls
-        init_seed=model["init_seed"],
-        sink=model["sink"],
-    )
+    try:
+        dump_attention(
+            prompts_path=snakemake.input.prompts,
+            out_path=snakemake.output.dump,
+            meta_path=snakemake.output.meta,
+            model_path=model["path"],
+            max_nodes=snakemake.params.max_nodes,
+            batch_size=model["batch_size"],
+            dtype=model["dtype"],
+            device=model["device"],
+            allow_download=model["allow_download"],
+            trust_remote_code=model["trust_remote_code"],
+            random_init=model["random_init"],  # a control twin from graphattn.config.with_controls
+            init_seed=model["init_seed"],
+            sink=model["sink"],
+        )
+    except BatchTooLarge as err:  # name the config key to edit
+        raise BatchTooLarge(f"models.{snakemake.wildcards.model}.{err}") from None
