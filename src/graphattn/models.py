@@ -36,7 +36,7 @@ def check_remote_code(folder: str, trust_remote_code: bool) -> None:
     if auto_map:
         raise RemoteCodeRefused(
             f"{folder} ships its own Python code (config.json auto_map: {sorted(set(auto_map.values()))}), which "
-            f"loading would run; refused because trust_remote_code is off. Accepted: trust_remote_code: true "
+            f"loading would run; refused because trust_remote_code is off; accepted: trust_remote_code: true "
             f"in the model's config entry once you have read that code, or a model that transformers implements")
 
 
