@@ -35,3 +35,24 @@ def test_node_weights_selections_and_padding_rows():
 def test_mention_without_token_is_an_error():
     with pytest.raises(ValueError, match="prompt g7: mention of node 0 at characters 20..21 covers no token"):
         node_weights(np.array([[0, 1]]), [{"node": 0, "start": 20, "end": 21, "role": "source"}], 2, "g7")
+
+
+def test_real_tokenizer_whose_token_spans_the_space_and_part_of_a_name():
+    """Byte-level BPE with the merge "Ġ" + "A": in "XY -> AB" the token " A" holds the space and
+    half of the name AB. The name still gets both of its tokens and nothing of the arrow."""
+    from tokenizers import Tokenizer, models, pre_tokenizers, processors
+    from transformers import PreTrainedTokenizerFast
+
+    alphabet = sorted(pre_tokenizers.ByteLevel.alphabet())
+    vocab = {tok: i for i, tok in enumerate(["<unk>"] + alphabet + ["ĠA", "->"])}
+    tok = Tokenizer(models.BPE(vocab, merges=[("Ġ", "A"), ("-", ">")], unk_token="<unk>"))
+    tok.pre_tokenizer = pre_tokenizers.ByteLevel(add_prefix_space=False)
+    tok.post_processor = processors.ByteLevel(trim_offsets=False)
+    tokenizer = PreTrainedTokenizerFast(tokenizer_object=tok, unk_token="<unk>")
+    text = "XY -> AB"
+    encoded = tokenizer(text, return_offsets_mapping=True)
+    pieces = tokenizer.convert_ids_to_tokens(encoded["input_ids"])
+    assert pieces == ["X", "Y", "Ġ", "->", "ĠA", "B"]  # the tokenizer does split across the space
+    offsets = np.array(encoded["offset_mapping"])
+    assert [pieces[i] for i in mention_tokens(offsets, 6, 8)] == ["ĠA", "B"]
+    assert [pieces[i] for i in mention_tokens(offsets, 0, 2)] == ["X", "Y"]

@@ -34,10 +34,22 @@ def test_naming_scheme_refuses_graph_larger_than_it_can_name():
         naming.capacity("greek")
 
 
-@pytest.mark.parametrize("edges, message", [([(0, 0)], "self-loop"), ([(0, 1), (1, 2), (2, 0)], "cycle")])
-def test_check_dag_refuses_cycles_and_self_loops(edges, message):
+BAD_GRAPHS = [
+    ([(0, 0), (0, 1), (1, 2)], "graph 4: self-loop on node 'A'; accepted: a DAG"),
+    ([(0, 1), (1, 2), (2, 0)], r"graph 4: edges form a cycle \(through nodes among \['A', 'B', 'C'\]\); accepted: a DAG"),
+    ([], "graph 4: no edges, so its prompt would be empty; accepted: at least one edge"),
+    ([(0, 1)], r"graph 4: node\(s\) \['C'\] are in no edge, so no prompt mentions them"),
+    ([(0, 1), (1, 3)], r"graph 4: edge \(1, 3\) names a node outside 0..2"),
+]
+
+
+@pytest.mark.parametrize("edges, message", BAD_GRAPHS)
+def test_a_graph_file_the_prompts_cannot_hold_is_refused_on_load(tmp_path, edges, message):
+    # A graphs file edited by hand or written by another tool: the rules read it through load().
+    good = graphs.Graph(id=3, nodes=["X", "Y"], edges=[(0, 1)])
+    graphs.save(tmp_path / "g.json", [good, graphs.Graph(id=4, nodes=["A", "B", "C"], edges=edges)], 4)
     with pytest.raises(ValueError, match=message):
-        graphs.check_dag(graphs.Graph(id=0, nodes=["A", "B", "C"], edges=edges))
+        graphs.load(tmp_path / "g.json")
 
 
 def test_save_load_roundtrip(tmp_path):

@@ -73,12 +73,19 @@ def validate_settings(min_nodes: int, max_nodes: int, edge_prob: float, count: i
 
 
 def check_dag(graph: Graph) -> None:
-    """Refuse self-loops and cycles: the probes' ground truth assumes a DAG."""
+    """Refuse what the prompts or the probes' ground truth cannot hold: a graph without edges (its
+    prompt would be empty), a node in no edge (no prompt mentions it), self-loops and cycles."""
+    if not graph.edges:
+        raise ValueError(f"graph {graph.id}: no edges, so its prompt would be empty; accepted: at least one edge")
     for parent, child in graph.edges:
         if parent == child:
-            raise ValueError(f"graph {graph.id}: self-loop on node {graph.nodes[parent]!r}")
+            raise ValueError(f"graph {graph.id}: self-loop on node {graph.nodes[parent]!r}; accepted: a DAG")
         if not (0 <= parent < graph.n_nodes and 0 <= child < graph.n_nodes):
             raise ValueError(f"graph {graph.id}: edge ({parent}, {child}) names a node outside 0..{graph.n_nodes - 1}")
+    unmentioned = sorted(set(range(graph.n_nodes)) - {node for edge in graph.edges for node in edge})
+    if unmentioned:
+        raise ValueError(f"graph {graph.id}: node(s) {[graph.nodes[i] for i in unmentioned]} are in no edge, so no "
+                         f"prompt mentions them; accepted: every node in at least one edge")
     indegree = graph.adjacency().sum(axis=0)
     ready = [i for i in range(graph.n_nodes) if indegree[i] == 0]
     seen = 0
@@ -91,7 +98,8 @@ def check_dag(graph: Graph) -> None:
             if indegree[child] == 0:
                 ready.append(child)
     if seen < graph.n_nodes:
-        raise ValueError(f"graph {graph.id}: edges form a cycle")
+        stuck = [graph.nodes[i] for i in range(graph.n_nodes) if indegree[i] > 0]
+        raise ValueError(f"graph {graph.id}: edges form a cycle (through nodes among {stuck}); accepted: a DAG")
 
 
 def save(path: str, graphs: list[Graph], max_nodes: int) -> None:
