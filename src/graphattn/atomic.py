@@ -2,13 +2,20 @@
 
 A killed job then never leaves a half-written file under the final name, and
 Snakemake sees either no output or a whole one.
+
+Test hook: with GRAPHATTN_HOLD_WRITES="<regex>=<seconds>" in the environment, a finished
+temporary file whose final path matches the regex waits that long before its rename, so an
+end-to-end test can kill a job in the middle of writing (tests/test_resume.py).
 """
 
 from __future__ import annotations
 
+import glob
 import json
 import os
+import re
 import tempfile
+import time
 from contextlib import contextmanager
 from pathlib import Path
 from typing import Iterator
@@ -24,16 +31,30 @@ def atomic_path(path: str | os.PathLike) -> Iterator[Path]:
     """
     final = Path(path)
     final.parent.mkdir(parents=True, exist_ok=True)
-    fd, tmp = tempfile.mkstemp(prefix=f".{final.stem}.", suffix=f".tmp{final.suffix}", dir=final.parent)
+    prefix, suffix = f".{final.stem}.", f".tmp{final.suffix}"
+    # A killed earlier attempt may have left its temporary file (a dump can be gigabytes). Only
+    # one job writes a given output, so any such file here is stale.
+    for stale in final.parent.glob(f"{glob.escape(prefix)}*{glob.escape(suffix)}"):
+        stale.unlink(missing_ok=True)
+    fd, tmp = tempfile.mkstemp(prefix=prefix, suffix=suffix, dir=final.parent)
     os.close(fd)
     tmp_path = Path(tmp)
     tmp_path.chmod(0o666 & ~_umask())  # mkstemp makes 0600; outputs get the usual permissions
     try:
         yield tmp_path
+        _hold(final)
         os.replace(tmp_path, final)
     finally:
         if tmp_path.exists():
             tmp_path.unlink()
+
+
+def _hold(final: Path) -> None:
+    spec = os.environ.get("GRAPHATTN_HOLD_WRITES")
+    if spec:
+        pattern, seconds = spec.rsplit("=", 1)
+        if re.search(pattern, str(final)):
+            time.sleep(float(seconds))
 
 
 def _umask() -> int:
