@@ -26,6 +26,10 @@ class RemoteCodeRefused(ValueError):
     pass
 
 
+class ModelUnavailable(ValueError):
+    """Models of the config that cannot be loaded as configured (not found, or refused)."""
+
+
 def check_remote_code(folder: str, trust_remote_code: bool) -> None:
     """A folder whose config.json maps its classes to Python files of its own (``auto_map``)
     needs that code run to load: refused unless the config entry trusts it."""
@@ -73,7 +77,8 @@ def pipeline_model_dir(path: str) -> str:
 
 
 def check_available(models: dict[str, dict]) -> None:
-    """Fail before any job when configured models cannot be found without downloading them.
+    """Fail before any job when configured models cannot be found without downloading them,
+    or would run code of their own that their entry does not trust (check_remote_code).
 
     Models the pipeline trains itself are outputs of the run, not inputs: not checked here.
     """
@@ -91,7 +96,7 @@ def check_available(models: dict[str, dict]) -> None:
         except RemoteCodeRefused as err:
             missing.append(f"models.{name}.trust_remote_code: {err}")
     if missing:
-        raise ModelNotFoundError("\n".join(missing))
+        raise ModelUnavailable("\n".join(missing))
 
 
 def cached_snapshot(model_id: str) -> str:
