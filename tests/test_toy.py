@@ -98,3 +98,12 @@ def test_first_step_at_99_percent():
 
     history = [{"step": 100, "val_accuracy": 0.5}, {"step": 200, "val_accuracy": 0.991}, {"step": 300, "val_accuracy": 1}]
     assert first_step_at(history) == 200 and first_step_at(history[:1]) is None
+
+
+def test_llama_fields_reach_the_model_config():
+    tied = toy.build_model(40, 1, 2, 16, 0)
+    untied = toy.build_model(40, 1, 2, 16, 0, {"tie_word_embeddings": False, "rope_theta": 100.0})
+    assert tied.lm_head.weight is tied.model.embed_tokens.weight
+    assert untied.lm_head.weight is not untied.model.embed_tokens.weight
+    assert untied.config.rope_parameters["rope_theta"] == 100.0
+    assert sum(p.numel() for p in untied.parameters()) == sum(p.numel() for p in tied.parameters()) + 40 * 16

@@ -144,15 +144,18 @@ def heldout_examples(tokenizer, graph_settings: dict, toy: dict, stream_seed: in
     return stream.batch(toy["n_heldout"], 1, parent_share)
 
 
-def build_model(vocab_size: int, layers: int, heads: int, hidden: int, seed: int):
+def build_model(vocab_size: int, layers: int, heads: int, hidden: int, seed: int, llama: dict | None = None):
+    """``llama``: further LlamaConfig fields (e.g. ``tie_word_embeddings``, ``rope_theta``), for
+    recipe experiments (scripts/toy_recipe.py); the config's toy section has none."""
     from transformers import LlamaConfig, LlamaForCausalLM
 
     torch.manual_seed(seed)
-    config = LlamaConfig(
-        vocab_size=vocab_size, hidden_size=hidden, intermediate_size=2 * hidden, num_hidden_layers=layers,
-        num_attention_heads=heads, num_key_value_heads=heads, max_position_embeddings=512,
-        pad_token_id=0, bos_token_id=1, eos_token_id=2, tie_word_embeddings=True,
-    )
+    config = LlamaConfig(**{
+        **dict(vocab_size=vocab_size, hidden_size=hidden, intermediate_size=2 * hidden, num_hidden_layers=layers,
+               num_attention_heads=heads, num_key_value_heads=heads, max_position_embeddings=512,
+               pad_token_id=0, bos_token_id=1, eos_token_id=2, tie_word_embeddings=True),
+        **(llama or {}),
+    })
     return LlamaForCausalLM(config)
 
 
@@ -182,7 +185,7 @@ def train_toy(model_dir: str, history_path: str, metrics_path: str, graph_settin
     seed = toy["seed"]
     torch.manual_seed(seed)
     tokenizer = build_tokenizer(graph_settings["naming"])
-    model = build_model(len(tokenizer), toy["layers"], toy["heads"], toy["hidden"], seed)
+    model = build_model(len(tokenizer), toy["layers"], toy["heads"], toy["hidden"], seed, toy.get("llama"))
     pad = tokenizer.pad_token_id
 
     def heldout(stream_seed: int, parent_share: float) -> dict[str, torch.Tensor]:
