@@ -107,3 +107,15 @@ def test_llama_fields_reach_the_model_config():
     assert untied.lm_head.weight is not untied.model.embed_tokens.weight
     assert untied.config.rope_parameters["rope_theta"] == 100.0
     assert sum(p.numel() for p in untied.parameters()) == sum(p.numel() for p in tied.parameters()) + 40 * 16
+
+
+def test_saving_replaces_the_folder_whole_and_removes_a_killed_runs_temporaries(tmp_path):
+    tokenizer = toy.build_tokenizer("letters")
+    out = tmp_path / "models" / "toy"
+    stale = tmp_path / "models" / ".toy.k1ll3d"  # what a run killed inside save_pretrained leaves
+    (stale / "half").mkdir(parents=True)
+    out.mkdir()
+    (out / "old.bin").write_text("an earlier model")
+    toy.save_folder(out, toy.build_model(len(tokenizer), 1, 2, 16, 0), tokenizer)
+    assert sorted(p.name for p in (tmp_path / "models").iterdir()) == ["toy"]
+    assert not (out / "old.bin").exists() and (out / "model.safetensors").exists() and (out / "tokenizer.json").exists()

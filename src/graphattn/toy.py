@@ -8,6 +8,7 @@ the dump loads them through the same TransformerBridge path as any other model.
 
 from __future__ import annotations
 
+import glob
 import logging
 import math
 import shutil
@@ -162,6 +163,9 @@ def build_model(vocab_size: int, layers: int, heads: int, hidden: int, seed: int
 def save_folder(out_dir: Path, model, tokenizer) -> None:
     """save_pretrained into a temporary folder beside out_dir, then swap it in."""
     out_dir.parent.mkdir(parents=True, exist_ok=True)
+    # Left by a killed run: one job writes out_dir, so any such folder is stale.
+    for stale in out_dir.parent.glob(f".{glob.escape(out_dir.name)}.*"):
+        shutil.rmtree(stale, ignore_errors=True)
     tmp = Path(tempfile.mkdtemp(prefix=f".{out_dir.name}.", dir=out_dir.parent))
     try:
         model.save_pretrained(tmp)
