@@ -3,6 +3,7 @@
 import itertools
 from pathlib import Path
 
+import graphattn.config
 from graphattn import resources
 from graphattn.models import pipeline_model_dir, resolve_model_path
 
@@ -86,9 +87,7 @@ def toy_settings():
 
 
 def toy_graph_settings():
-    """The toy model's training graphs are drawn like the graphs of its graph set (count and seed aside)."""
-    graph_set = config["graph_sets"][config["toy"]["graph_set"]]
-    return {key: graph_set[key] for key in ("min_nodes", "max_nodes", "edge_prob", "naming")}
+    return graphattn.config.toy_graph_settings(config)
 
 
 def sparse_dump(wildcards):

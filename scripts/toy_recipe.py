@@ -24,6 +24,7 @@ from pathlib import Path
 import torch
 import yaml
 
+from graphattn.config import toy_graph_settings
 from graphattn.toy import train_toy
 
 CONFIG = Path(__file__).resolve().parents[1] / "config" / "config.yaml"
@@ -52,8 +53,7 @@ def main() -> None:
     args = parser.parse_args()
 
     config = yaml.safe_load(CONFIG.read_text())
-    graph_set = config["graph_sets"][config["toy"]["graph_set"]]
-    graphs = {key: graph_set[key] for key in ("min_nodes", "max_nodes", "edge_prob", "naming")}
+    graphs = toy_graph_settings(config)
     toy = parse(args.settings, config["toy"])
     torch.set_num_threads(args.threads)
     start = time.monotonic()

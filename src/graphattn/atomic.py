@@ -14,6 +14,7 @@ import glob
 import json
 import os
 import re
+import shutil
 import tempfile
 import time
 from contextlib import contextmanager
@@ -30,12 +31,8 @@ def atomic_path(path: str | os.PathLike) -> Iterator[Path]:
     The temporary name keeps the suffix, so writers that append one (numpy) do not.
     """
     final = Path(path)
-    final.parent.mkdir(parents=True, exist_ok=True)
     prefix, suffix = f".{final.stem}.", f".tmp{final.suffix}"
-    # A killed earlier attempt may have left its temporary file (a dump can be gigabytes). Only
-    # one job writes a given output, so any such file here is stale.
-    for stale in final.parent.glob(f"{glob.escape(prefix)}*{glob.escape(suffix)}"):
-        stale.unlink(missing_ok=True)
+    _remove_stale(final, prefix, suffix)
     fd, tmp = tempfile.mkstemp(prefix=prefix, suffix=suffix, dir=final.parent)
     os.close(fd)
     tmp_path = Path(tmp)
@@ -47,6 +44,34 @@ def atomic_path(path: str | os.PathLike) -> Iterator[Path]:
     finally:
         if tmp_path.exists():
             tmp_path.unlink()
+
+
+@contextmanager
+def atomic_dir(path: str | os.PathLike) -> Iterator[Path]:
+    """Yield a temporary folder beside ``path``; on success it replaces ``path`` whole."""
+    final = Path(path)
+    prefix, suffix = f".{final.name}.", ""
+    _remove_stale(final, prefix, suffix)
+    tmp_path = Path(tempfile.mkdtemp(prefix=prefix, suffix=suffix, dir=final.parent))
+    try:
+        yield tmp_path
+        _hold(final)
+        if final.exists():
+            shutil.rmtree(final)
+        tmp_path.rename(final)
+    finally:
+        shutil.rmtree(tmp_path, ignore_errors=True)
+
+
+def _remove_stale(final: Path, prefix: str, suffix: str) -> None:
+    """Create final's folder and remove temporaries a killed earlier attempt left there (a dump
+    can be gigabytes). Only one job writes a given output, so any such temporary is stale."""
+    final.parent.mkdir(parents=True, exist_ok=True)
+    for stale in final.parent.glob(f"{glob.escape(prefix)}*{glob.escape(suffix)}"):
+        if stale.is_dir():
+            shutil.rmtree(stale, ignore_errors=True)
+        else:
+            stale.unlink(missing_ok=True)
 
 
 def _hold(final: Path) -> None:

@@ -200,3 +200,9 @@ def with_controls(models: dict) -> dict:
         if control == "random_init":
             grid[name + CONTROL_SUFFIX] = {**entry, "random_init": True, "init_seed": seed, "control_of": name}
     return grid
+
+
+def toy_graph_settings(config: dict) -> dict:
+    """The toy model's training graphs are drawn like the graphs of its graph set (count and seed aside)."""
+    graph_set = config["graph_sets"][config["toy"]["graph_set"]]
+    return {key: graph_set[key] for key in ("min_nodes", "max_nodes", "edge_prob", "naming")}

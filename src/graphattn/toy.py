@@ -8,11 +8,8 @@ the dump loads them through the same TransformerBridge path as any other model.
 
 from __future__ import annotations
 
-import glob
 import logging
 import math
-import shutil
-import tempfile
 from dataclasses import dataclass
 from pathlib import Path
 
@@ -22,7 +19,7 @@ import torch
 from tqdm import tqdm
 
 from . import graphs, naming
-from .atomic import write_json, write_text
+from .atomic import atomic_dir, write_json, write_text
 from .prompts import render
 from .toy_dynamics import DynamicsRecorder, first_step_at
 
@@ -162,19 +159,9 @@ def build_model(vocab_size: int, layers: int, heads: int, hidden: int, seed: int
 
 def save_folder(out_dir: Path, model, tokenizer) -> None:
     """save_pretrained into a temporary folder beside out_dir, then swap it in."""
-    out_dir.parent.mkdir(parents=True, exist_ok=True)
-    # Left by a killed run: one job writes out_dir, so any such folder is stale.
-    for stale in out_dir.parent.glob(f".{glob.escape(out_dir.name)}.*"):
-        shutil.rmtree(stale, ignore_errors=True)
-    tmp = Path(tempfile.mkdtemp(prefix=f".{out_dir.name}.", dir=out_dir.parent))
-    try:
+    with atomic_dir(out_dir) as tmp:
         model.save_pretrained(tmp)
         tokenizer.save_pretrained(tmp)
-        if out_dir.exists():
-            shutil.rmtree(out_dir)
-        tmp.rename(out_dir)
-    finally:
-        shutil.rmtree(tmp, ignore_errors=True)
 
 
 def train_toy(model_dir: str, history_path: str, metrics_path: str, graph_settings: dict, toy: dict,
