@@ -6,8 +6,9 @@ Keys are those of the config's `toy` section (steps, batch_size, lr, layers, ...
 `llama.<field>` sets a further LlamaConfig field, e.g. llama.tie_word_embeddings=false
 or llama.rope_theta=100. Unnamed settings are config/config.yaml's (its `toy` section
 and the graph set it names). Prints the held-out and validation accuracy, the first
-step at 99% validation accuracy and the time taken; the model is written to a
-temporary folder and discarded. Examples (README, "Models", quotes their results):
+step at 99% validation accuracy and the time taken; the model, history.csv and
+metrics.json go to --out (kept, e.g. for scripts that read the model) or else to a
+temporary folder that is discarded. Examples (README, "Models", quotes their results):
 
     python scripts/toy_recipe.py                                   # the default recipe
     python scripts/toy_recipe.py llama.tie_word_embeddings=false batch_size=64 steps=6000 eval_every=500
@@ -50,6 +51,7 @@ def main() -> None:
     parser = argparse.ArgumentParser(description=__doc__, formatter_class=argparse.RawDescriptionHelpFormatter)
     parser.add_argument("settings", nargs="*", help="key=value or llama.<field>=value")
     parser.add_argument("--threads", type=int, default=1)
+    parser.add_argument("--out", help="folder to keep model/, history.csv and metrics.json in")
     args = parser.parse_args()
 
     config = yaml.safe_load(CONFIG.read_text())
@@ -58,7 +60,9 @@ def main() -> None:
     torch.set_num_threads(args.threads)
     start = time.monotonic()
     with tempfile.TemporaryDirectory() as tmp:
-        metrics = train_toy(f"{tmp}/model", f"{tmp}/history.csv", f"{tmp}/metrics.json", graphs, toy)
+        out = Path(args.out or tmp)
+        out.mkdir(parents=True, exist_ok=True)
+        metrics = train_toy(str(out / "model"), str(out / "history.csv"), str(out / "metrics.json"), graphs, toy)
     changed = {key: value for key, value in toy.items() if config["toy"].get(key) != value and value != {}}
     print(json.dumps({"settings": changed, "threads": args.threads, **metrics,
                       "seconds": round(time.monotonic() - start)}))

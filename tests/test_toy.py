@@ -4,6 +4,7 @@ the same TransformerBridge path as every other model."""
 import json
 
 import numpy as np
+import pytest
 import pandas as pd
 import torch
 
@@ -101,11 +102,11 @@ def test_first_step_at_99_percent():
 
 
 def test_llama_fields_reach_the_model_config():
-    tied = toy.build_model(40, 1, 2, 16, 0)
-    untied = toy.build_model(40, 1, 2, 16, 0, {"tie_word_embeddings": False, "rope_theta": 100.0})
+    untied = toy.build_model(40, 1, 2, 16, 0)
+    tied = toy.build_model(40, 1, 2, 16, 0, {"tie_word_embeddings": True, "rope_theta": 100.0})
     assert tied.lm_head.weight is tied.model.embed_tokens.weight
     assert untied.lm_head.weight is not untied.model.embed_tokens.weight
-    assert untied.config.rope_parameters["rope_theta"] == 100.0
+    assert tied.config.rope_parameters["rope_theta"] == 100.0
     assert sum(p.numel() for p in untied.parameters()) == sum(p.numel() for p in tied.parameters()) + 40 * 16
 
 
@@ -119,3 +120,32 @@ def test_saving_replaces_the_folder_whole_and_removes_a_killed_runs_temporaries(
     toy.save_folder(out, toy.build_model(len(tokenizer), 1, 2, 16, 0), tokenizer)
     assert sorted(p.name for p in (tmp_path / "models").iterdir()) == ["toy"]
     assert not (out / "old.bin").exists() and (out / "model.safetensors").exists() and (out / "tokenizer.json").exists()
+
+
+def test_muon_takes_the_blocks_matrices_and_adamw_the_rest():
+    model = toy.build_model(40, 2, 2, 16, 0)
+    muon, adamw = toy.build_optimisers(model, "muon", 0.003)
+    assert isinstance(muon, torch.optim.Muon) and isinstance(adamw, torch.optim.AdamW)
+    in_muon = {id(p) for group in muon.param_groups for p in group["params"]}
+    in_adamw = {id(p) for group in adamw.param_groups for p in group["params"]}
+    names = {id(p): name for name, p in model.named_parameters()}
+    # q, k, v, o, gate, up and down of both layers; embeddings, output layer and norms elsewhere
+    assert sorted(names[i].split(".")[-2] for i in in_muon) == sorted(
+        ["q_proj", "k_proj", "v_proj", "o_proj", "gate_proj", "up_proj", "down_proj"] * 2)
+    assert in_muon.isdisjoint(in_adamw) and in_muon | in_adamw == set(names)
+    assert "model.embed_tokens.weight" in {names[i] for i in in_adamw} and "lm_head.weight" in {names[i] for i in in_adamw}
+    (only,) = toy.build_optimisers(model, "adamw", 0.003)
+    assert {id(p) for group in only.param_groups for p in group["params"]} == set(names)
+    with pytest.raises(ValueError, match="'sgd'.*accepted: muon, adamw"):
+        toy.build_optimisers(model, "sgd", 0.003)
+
+
+def test_training_batches_are_cut_from_length_sorted_pools():
+    stream = toy.ExampleStream(toy.build_tokenizer("letters"), SETTINGS, ["arrow", "to"], seed=0)
+    batches = stream.batches(8, 3, 0.75, pool=4)
+    pool = [next(batches) for _ in range(4)]
+    assert all(len(batch) == 8 for batch in pool)
+    spans = sorted((min(len(e.ids) for e in b), max(len(e.ids) for e in b)) for b in pool)
+    # Each batch holds a run of the sorted lengths: no batch's span overlaps the next one's.
+    assert all(high <= next_low for (_, high), (next_low, _) in zip(spans, spans[1:]))
+    assert spans[0][0] < spans[-1][1]  # the pool did hold different lengths
