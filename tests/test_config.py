@@ -63,6 +63,7 @@ CASES = [
     (("notations",), ["arrow", "dot"], ["notations[1]: 'dot' is not one of", "accepted: one of ['arrow', 'to', 'parents']"]),
     (("selections",), ["every"], ["selections[0]: 'every' is not one of", "accepted: one of ['all', 'source', 'target']"]),
     (("graph_sets", "tiny", "naming"), "greek", ["graph_sets.tiny.naming: 'greek' is not one of", "accepted: one of ['letters', 'pairs', 'words']"]),
+    (("toy", "optimizer"), "sgd", ["toy.optimizer: 'sgd' is not one of", "accepted: one of ['muon', 'adamw']"]),
     (("probes", "svm"), {"type": "svm"}, ["probes.svm.type: 'svm' is not one of", f"accepted: one of {PROBE_TYPES}"]),
     (("probes", "gcn", "decoder"), "edges", ["probes.gcn.decoder: 'edges' is not one of", "accepted: one of ['pair', 'nodes']"]),
     (("models", "minilm", "dtype"), "float64", ["models.minilm.dtype: 'float64' is not one of", "accepted: one of ['float32', 'float16', 'bfloat16']"]),
