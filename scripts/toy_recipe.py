@@ -3,7 +3,7 @@
     python scripts/toy_recipe.py [key=value ...] [llama.<field>=value ...] [--threads N]
 
 Keys are those of the config's `toy` section (steps, batch_size, lr, layers, ...);
-`llama.<field>` sets a further LlamaConfig field, e.g. llama.tie_word_embeddings=false
+`llama.<field>` sets a further LlamaConfig field, e.g. llama.tie_word_embeddings=true
 or llama.rope_theta=100. Unnamed settings are config/config.yaml's (its `toy` section
 and the graph set it names). Prints the held-out and validation accuracy, the first
 step at 99% validation accuracy and the time taken; the model, history.csv and
@@ -11,7 +11,8 @@ metrics.json go to --out (kept, e.g. for scripts that read the model) or else to
 temporary folder that is discarded. Examples (README, "Models", quotes their results):
 
     python scripts/toy_recipe.py                                   # the default recipe
-    python scripts/toy_recipe.py llama.tie_word_embeddings=false batch_size=64 steps=6000 eval_every=500
+    python scripts/toy_recipe.py optimizer=adamw batch_size=128    # AdamW throughout
+    python scripts/toy_recipe.py llama.tie_word_embeddings=true seed=1 --out /tmp/tied
 
 The thread count changes the result (float reduction order): the workflow trains on one.
 """
