@@ -4,8 +4,8 @@ the same TransformerBridge path as every other model."""
 import json
 
 import numpy as np
-import pytest
 import pandas as pd
+import pytest
 import torch
 
 from graphattn import toy
