@@ -50,9 +50,9 @@ def atomic_path(path: str | os.PathLike) -> Iterator[Path]:
 def atomic_dir(path: str | os.PathLike) -> Iterator[Path]:
     """Yield a temporary folder beside ``path``; on success it replaces ``path`` whole."""
     final = Path(path)
-    prefix, suffix = f".{final.name}.", ""
-    _remove_stale(final, prefix, suffix)
-    tmp_path = Path(tempfile.mkdtemp(prefix=prefix, suffix=suffix, dir=final.parent))
+    prefix = f".{final.name}."
+    _remove_stale(final, prefix, "")
+    tmp_path = Path(tempfile.mkdtemp(prefix=prefix, dir=final.parent))
     try:
         yield tmp_path
         _hold(final)

@@ -20,6 +20,7 @@ from tqdm import tqdm
 
 from . import graphs, naming
 from .atomic import atomic_dir, write_json, write_text
+from .attention import length_batches
 from .prompts import render
 from .toy_dynamics import DynamicsRecorder, first_step_at
 
@@ -129,9 +130,10 @@ class ExampleStream:
         """Endless training batches of similar length: ``pool`` batches are drawn at once, sorted by
         length, cut and shuffled, so little of each batch is padding (a third otherwise)."""
         while True:
-            examples = sorted(self.batch(size * pool, questions, parent_share), key=lambda e: len(e.ids))
+            examples = self.batch(size * pool, questions, parent_share)
+            groups = length_batches([len(e.ids) for e in examples], size)
             for i in self.rng.permutation(pool):
-                yield examples[i * size:(i + 1) * size]
+                yield [examples[j] for j in groups[i]]
 
     def questions(self, g: graphs.Graph, count: int, parent_share: float) -> list[tuple[str, int]]:
         # Without repeats: a repeated question is answered by copying the earlier answer,
