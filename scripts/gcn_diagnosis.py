@@ -3,7 +3,7 @@
     python scripts/gcn_diagnosis.py [results/datasets/minilm/small/arrow/all/knone.npz]
 
 Trains each GCN variant below with seeds 0 and 1 (a few minutes on 2 cores) and prints
-test F1, AUROC and best epochs as a markdown table. The README's results section
+test F1, AUROC and best epochs as a markdown table. docs/results.md
 quotes it. Settings not named in a variant are the default config's.
 """
 

@@ -8,7 +8,7 @@ or llama.rope_theta=100. Unnamed settings are config/config.yaml's (its `toy` se
 and the graph set it names). Prints the held-out and validation accuracy, the first
 step at 99% validation accuracy and the time taken; the model, history.csv and
 metrics.json go to --out (kept, e.g. for scripts that read the model) or else to a
-temporary folder that is discarded. Examples (README, "Models", quotes their results):
+temporary folder that is discarded. Examples (docs/toy.md quotes their results):
 
     python scripts/toy_recipe.py                                   # the default recipe
     python scripts/toy_recipe.py optimizer=adamw batch_size=128    # AdamW throughout

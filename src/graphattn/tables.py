@@ -78,7 +78,7 @@ th {{ background: #eee; position: sticky; top: 0; }}
 
 
 def write(table: pd.DataFrame, csv_path: str, md_path: str, html_path: str | None = None) -> None:
-    """The table as CSV (for code), Markdown (for the README) and a standalone HTML page
+    """The table as CSV (for code), Markdown (for docs and the README) and a standalone HTML page
     (for the report, which shows HTML inline but offers a CSV only as a download)."""
     write_text(csv_path, table.to_csv(index=False))
     write_text(md_path, table.to_markdown(index=False, floatfmt=".3f") + "\n")

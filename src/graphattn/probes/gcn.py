@@ -34,7 +34,7 @@ class GCNProbe(torch.nn.Module):
         super().__init__()
         nodes, node_graph = node_features(data["x"], data["n_nodes"])
         if hyper.get("node_features") == "constant":
-            nodes = np.ones_like(nodes[:, :1])  # nodes without identity: the seed's flatline (README)
+            nodes = np.ones_like(nodes[:, :1])  # nodes without identity: the seed's flatline (docs/results.md)
         node_split = data["split"][node_graph]
         nodes, _, _ = standardise(nodes, node_split == 0)
         features, _, _ = standardise(pair_features(data["x"], pairs), pairs.split == 0)
