@@ -1,9 +1,9 @@
 """config/paper.yaml: the seed's four models. Absent here, they must stop the run before
 any job with a message that says how to get them; pointed at tiny random-weight models of
-the same architectures, the same config plans and runs its whole grid."""
+the same architectures, the same config plans its whole grid and runs a sample of it in
+which every value of every axis occurs."""
 
 import copy
-import itertools
 import json
 
 import pandas as pd
@@ -12,11 +12,12 @@ import yaml
 
 import tiny_models
 from conftest import REPO, planned_jobs, run_snakemake
-from graphattn.tables import KEYS
+from graphattn.config import with_controls
 
 pytestmark = pytest.mark.e2e
 
 PAPER = yaml.safe_load((REPO / "config/paper.yaml").read_text())
+PROBE_RUN = "results/probes/{model}/{graph_set}/{notation}/{selection}/k{k}/{probe}/seed{seed}/{name}"
 ARCH = {"llama-3.2-1b": "llama", "gemma-2-2b": "gemma2", "qwen2.5-0.5b": "qwen2", "qwen2.5-1.5b": "qwen2"}
 
 
@@ -40,36 +41,69 @@ def on_tiny_models(tmp_path) -> dict:
     return config
 
 
-def test_paper_grid_plans_on_tiny_models_of_each_architecture(tmp_path):
+def test_paper_grid_plans_every_job_on_tiny_models_of_each_architecture(tmp_path):
     config = on_tiny_models(tmp_path)
     jobs = planned_jobs(tmp_path, config)
     n = {key: len(config[key]) for key in ("models", "graph_sets", "notations", "selections", "k", "probes", "seeds")}
     sparse_k = sum(k != "none" for k in config["k"])
+    assert jobs["generate_graphs"] == n["graph_sets"]
+    assert jobs["render_prompts"] == n["graph_sets"] * n["notations"]
     assert jobs["dump_attention"] == n["models"] * n["graph_sets"] * n["notations"]
     assert jobs["sparsify"] == jobs["dump_attention"] * sparse_k
     assert jobs["combine"] == jobs["dump_attention"] * n["selections"] * n["k"]
     assert jobs["train_probe"] == jobs["combine"] * n["probes"]  # each job trains every seed
-    assert jobs["analyse_attention"] == jobs["dump_attention"]
+    assert jobs["head_scores"] == jobs["analyse_attention"] == jobs["dump_attention"]
+    assert jobs["probe_plots"] == n["models"] and jobs["ablation_table"] == 1
 
 
-def test_paper_grid_runs_on_tiny_models_of_each_architecture(tmp_path):
-    """Every cell of the paper's grid is run and lands in the table. Only the volume is cut
-    (graphs per set, probe epochs) so that its ~500 jobs fit in CI on two cores."""
+def sample(config: dict) -> list[dict]:
+    """Grid cells in which every value of every axis occurs at least once: cell i takes value
+    i mod (its count) of each axis, so the longest axis sets the number of cells."""
+    axes = {"model": list(config["models"]), "graph_set": list(config["graph_sets"]),
+            "notation": config["notations"], "selection": config["selections"],
+            "k": [str(k) for k in config["k"]], "probe": list(config["probes"])}
+    longest = max(len(values) for values in axes.values())
+    return [{axis: values[i % len(values)] for axis, values in axes.items()} for i in range(longest)]
+
+
+def test_sample_covers_every_value_of_every_axis():
+    cells = sample({**PAPER, "models": {**PAPER["models"], "extra": {}}})
+    assert len(cells) == 5
+    for axis, values in [("model", [*PAPER["models"], "extra"]), ("notation", PAPER["notations"]),
+                         ("selection", PAPER["selections"]), ("probe", list(PAPER["probes"]))]:
+        assert {cell[axis] for cell in cells} == set(values)
+    assert {cell["k"] for cell in cells} == {"none", "3"}
+
+
+def test_paper_grid_sample_runs_on_tiny_models_of_each_architecture(tmp_path):
+    """A sample of the grid's cells in which every architecture, graph set, notation, selection,
+    k, probe type and a random-init control occur, run to their probe metrics, head scores and
+    head roles. The whole grid is planned above; only the volume is cut (graphs per set, probe
+    epochs) so that it runs in CI on two cores."""
     config = on_tiny_models(tmp_path)
+    config["models"]["qwen2.5-0.5b"]["control"] = "random_init"
     for graph_set in config["graph_sets"].values():
         graph_set["count"] = 20
     for hyper in config["probes"].values():
         hyper.update(epochs=3, patience=3)
-    run_snakemake(tmp_path, "--cores", "2", config=config, timeout=3600)
+    models = with_controls(config["models"])
+    cells = sample({**config, "models": models})
+    assert {ARCH[m.removesuffix("-random")] for m in (c["model"] for c in cells)} == set(tiny_models.ARCHITECTURES)
+    assert any(models[c["model"]]["random_init"] for c in cells)
+    assert {config["probes"][c["probe"]]["type"] for c in cells} == {p["type"] for p in config["probes"].values()}
+    runs = [PROBE_RUN.format(name="metrics.json", seed=seed, **cell) for cell in cells for seed in config["seeds"]]
+    dumps = sorted({"{model}/{graph_set}/{notation}".format(**cell) for cell in cells})
+    targets = runs + [f"results/heads/{d}.csv" for d in dumps] + [f"results/analysis/{d}/head_roles.json" for d in dumps]
+    run_snakemake(tmp_path, "--cores", "2", *targets, config=config, timeout=1800)
 
-    table = pd.read_csv(tmp_path / "results/tables/ablation.csv", dtype={"k": str})
-    grid = itertools.product(config["models"], config["graph_sets"], config["notations"], config["selections"],
-                             [str(k) for k in config["k"]], config["probes"])
-    assert sorted(map(tuple, table[KEYS].values.tolist())) == sorted(grid)
-    assert (table.n_seeds == len(config["seeds"])).all()
-    assert table[["acc_mean", "f1_mean", "auroc_mean"]].notna().all().all()
-    for name in config["models"]:
-        meta = json.loads((tmp_path / f"results/attention/{name}/max10/arrow/dense.json").read_text())
+    for path in runs:
+        metrics = json.loads((tmp_path / path).read_text())
+        assert all(0 <= metrics[key] <= 1 for key in ("acc", "f1", "auroc")), path
+    for dump in dumps:
+        meta = json.loads((tmp_path / f"results/attention/{dump}/dense.json").read_text())
         assert meta["n_heads"] == tiny_models.COMMON["num_attention_heads"]
-        roles = json.loads((tmp_path / f"results/analysis/{name}/max10/arrow/head_roles.json").read_text())
+        assert meta["random_init"] == dump.startswith("qwen2.5-0.5b-random/")
+        heads = pd.read_csv(tmp_path / f"results/heads/{dump}.csv")
+        assert len(heads) == meta["n_layers"] * meta["n_heads"] and heads.notna().all().all()
+        roles = json.loads((tmp_path / f"results/analysis/{dump}/head_roles.json").read_text())
         assert len(roles["heads"]) == meta["n_layers"] * meta["n_heads"]

@@ -173,6 +173,20 @@ def batch_weights(offsets: np.ndarray, batch: list[dict], max_nodes: int, device
     return query, key
 
 
+def node_batches(bridge, prompts: prompt_io.PromptFile, max_nodes: int, batch_size: int, device: str,
+                 sink: str = "keep", progress: bool = True):
+    """(prompt indices, [batch, selection, layer, head, node, node]) for batches of similar length:
+    the dump's forward passes on a loaded bridge (benchmarks/dump_attention.py times this loop)."""
+    tokenizer = bridge.tokenizer
+    reducer = NodeReducer(bridge.cfg.n_layers, sink)
+    batches = length_batches(token_lengths(tokenizer, prompts), batch_size)
+    for idx in tqdm(batches, desc="dump_attention", unit="batch", disable=not progress):
+        batch = prompts.read(idx)
+        input_ids, mask, offsets = encode(tokenizer, [r["text"] for r in batch], device)
+        query, key = batch_weights(offsets, batch, max_nodes, device)
+        yield idx, reducer.run(bridge, input_ids, mask, query, key)
+
+
 def dump_attention(prompts_path: str, out_path: str, meta_path: str, model_path: str, max_nodes: int,
                    batch_size: int, dtype: str = "float32", device: str = "cpu",
                    allow_download: bool = False, trust_remote_code: bool = False,
@@ -190,18 +204,12 @@ def dump_attention(prompts_path: str, out_path: str, meta_path: str, model_path:
     shape = (len(prompts), len(SELECTIONS), n_layers, n_heads, max_nodes, max_nodes)
     log.info("model %s: %d layers x %d heads; %d prompts -> %s", model_path, n_layers, n_heads, len(prompts), shape)
 
-    lengths = token_lengths(tokenizer, prompts)
-    reducer = NodeReducer(n_layers, sink)
     if sink == "drop":
         check_start_token(encode(tokenizer, [prompts.read([0])[0]["text"]], "cpu")[2][0], model_path)
     with atomic_path(out_path) as tmp, torch.inference_mode():
         out = NpyRows(tmp, shape, np.float16)
         try:
-            for idx in tqdm(length_batches(lengths, batch_size), desc="dump_attention", unit="batch"):
-                batch = prompts.read(idx)
-                input_ids, mask, offsets = encode(tokenizer, [r["text"] for r in batch], device)
-                query, key = batch_weights(offsets, batch, max_nodes, device)
-                nodes = reducer.run(bridge, input_ids, mask, query, key)
+            for idx, nodes in node_batches(bridge, prompts, max_nodes, batch_size, device, sink):
                 out.write(idx, nodes.to(torch.float16).cpu().numpy())
         finally:
             out.close()
