@@ -1,20 +1,30 @@
-"""Benchmark of the attention dump (a plain script, not a test; about 10 minutes on 2 cores).
+"""Benchmark of the attention dump against the peers a user would pick (a plain script, not a test).
 
-1. Speed: a random-weight model with Qwen 2.5 0.5B's shapes (built here, nothing
-   downloaded), 64 prompts of 128 tokens, batch 8: prompts/s of (a) a plain Hugging
-   Face forward with logits and (b) the pipeline's dump, which stops after the last
-   layer's attention and reduces patterns to node level on the device.
-2. Memory: the dump's peak resident memory on MiniLM for 200 and for 2,000 prompts,
-   each in a fresh process, to show that memory does not grow with the prompt count.
+1. Speed, on a random-weight model with Qwen 2.5 0.5B's shapes (built here, nothing downloaded),
+   the same prompts (10-node graphs cut to 16 edges: 127 tokens each) in batches of 8, the same
+   token ids and thread count for every variant, prompts/s of:
+     (a) a Hugging Face forward with logits, sdpa attention (what `model(**batch)` does);
+     (b) a Hugging Face forward with eager attention and `output_attentions=True`;
+     (c) TransformerLens 4: `TransformerBridge.run_with_cache` keeping only the patterns;
+     (d) the pipeline's dump (`graphattn.attention.node_batches`): stops after the last layer's
+         attention, reduces patterns to node matrices on the device.
+   The variants run interleaved, a b c d, a b c d, ... for `--rounds` rounds (default 5), so
+   load on a shared machine hits them alike; each ratio is taken within a round and reported
+   as its median and range over the rounds.
+2. Memory: the dump's peak resident memory on MiniLM for 200 and for 2,000 prompts, each in a
+   fresh process, to show that memory does not grow with the prompt count.
 
-Last line: speedup=<x.xx> peak_mb_small=<n> peak_mb_large=<n>
-Run: python benchmarks/dump_attention.py
+Last line: speedup=<median d/a> speedup_vs_eager=<median d/b> speedup_vs_tl=<median d/c>
+peak_mb_small=<n> peak_mb_large=<n>
+Run: python benchmarks/dump_attention.py [--rounds N]   (about 8 minutes on 2 cores)
 """
 
 from __future__ import annotations
 
+import argparse
 import json
 import os
+import statistics
 import subprocess
 import sys
 import tempfile
@@ -25,9 +35,15 @@ os.environ.setdefault("HF_HUB_OFFLINE", "1")
 REPO = Path(__file__).resolve().parents[1]
 sys.path.insert(0, str(REPO / "tests"))
 
-N_PROMPTS, BATCH = 64, 8
+N_PROMPTS, BATCH, N_EDGES = 16, 8, 16
 QWEN_05B = dict(num_hidden_layers=24, num_attention_heads=14, num_key_value_heads=2, hidden_size=896,
                 intermediate_size=4864, vocab_size=151936, max_position_embeddings=2048)
+VARIANTS = {
+    "a": "Hugging Face forward with logits (sdpa)",
+    "b": "Hugging Face eager, output_attentions=True",
+    "c": "TransformerLens run_with_cache, patterns only",
+    "d": "pipeline dump (node_batches)",
+}
 
 
 def benchmark_prompts(n_graphs: int, n_edges: int | None = None) -> list:
@@ -43,51 +59,86 @@ def benchmark_prompts(n_graphs: int, n_edges: int | None = None) -> list:
     return rendered
 
 
-def speed() -> float:
+def build_model(folder: Path) -> None:
     import torch
     from transformers import Qwen2Config, Qwen2ForCausalLM
 
     import tiny_models
-    from graphattn import prompts
-    from graphattn.attention import dump_attention
 
     torch.manual_seed(0)
+    Qwen2ForCausalLM(Qwen2Config(**QWEN_05B, pad_token_id=0, bos_token_id=1, eos_token_id=2)).save_pretrained(folder)
+    tiny_models.byte_tokenizer().save_pretrained(folder)
+
+
+def variants(folder: Path, prompt_path: Path) -> dict:
+    """Variant name -> a function that runs every prompt once."""
+    import torch
+    from transformers import AutoModelForCausalLM
+
+    from graphattn import prompts as prompt_io
+    from graphattn.attention import encode, node_batches
+    from graphattn.models import load_bridge
+
+    bridge = load_bridge(str(folder))
+    prompts = prompt_io.PromptFile(str(prompt_path))
+    # One tokenization for (a)-(c), by the tokenizer the bridge uses (and so (d)): the same token ids.
+    ids, mask, _ = encode(bridge.tokenizer, [r["text"] for r in prompts.read(range(len(prompts)))], "cpu")
+    batches = [(ids[i:i + BATCH], mask[i:i + BATCH]) for i in range(0, len(ids), BATCH)]
+    print(f"{len(ids)} prompts of {ids.shape[1]} tokens, batch {BATCH}, {torch.get_num_threads()} threads", flush=True)
+    sdpa = AutoModelForCausalLM.from_pretrained(folder, attn_implementation="sdpa").eval()
+    eager = AutoModelForCausalLM.from_pretrained(folder, attn_implementation="eager").eval()
+    is_pattern = lambda name: name.endswith("attn.hook_pattern")  # noqa: E731
+
+    def hf_sdpa():
+        for i, m in batches:
+            sdpa(input_ids=i, attention_mask=m)
+
+    def hf_eager():
+        for i, m in batches:
+            assert len(eager(input_ids=i, attention_mask=m, output_attentions=True).attentions) == QWEN_05B["num_hidden_layers"]
+
+    def tl_cache():
+        for i, m in batches:
+            _, cache = bridge.run_with_cache(i, attention_mask=m, names_filter=is_pattern)
+            assert len(cache) == QWEN_05B["num_hidden_layers"]
+
+    def dump():
+        for _, nodes in node_batches(bridge, prompts, max_nodes=10, batch_size=BATCH, device="cpu", progress=False):
+            nodes.to(torch.float16).numpy()
+
+    return {"a": hf_sdpa, "b": hf_eager, "c": tl_cache, "d": dump}
+
+
+def speed(rounds: int) -> dict[str, float]:
+    """Median ratio of (d)'s prompts/s to each peer's, interleaved over ``rounds`` rounds."""
+    import torch
+
+    from graphattn import prompts
+
     with tempfile.TemporaryDirectory() as tmp:
         folder = Path(tmp) / "qwen05b-random"
-        model = Qwen2ForCausalLM(Qwen2Config(**QWEN_05B, pad_token_id=0, bos_token_id=1, eos_token_id=2))
-        model.eval()
-        tokenizer = tiny_models.byte_tokenizer()
-        model.save_pretrained(folder)
-        tokenizer.save_pretrained(folder)
-        # The byte-level tokenizer makes "A -> B, " 8 tokens: 16 edges + BOS = 127 tokens.
-        rendered = benchmark_prompts(N_PROMPTS, n_edges=16)
-        prompts.save(Path(tmp) / "p.jsonl", rendered)
-
-        enc = tokenizer([p.text for p in rendered], return_tensors="pt", padding=True)
-        start = time.perf_counter()
+        build_model(folder)
+        prompts.save(Path(tmp) / "p.jsonl", benchmark_prompts(N_PROMPTS, n_edges=N_EDGES))
+        run = variants(folder, Path(tmp) / "p.jsonl")
+        rate = {name: [] for name in run}
         with torch.inference_mode():
-            for i in range(0, N_PROMPTS, BATCH):
-                model(input_ids=enc["input_ids"][i:i + BATCH], attention_mask=enc["attention_mask"][i:i + BATCH])
-        plain = N_PROMPTS / (time.perf_counter() - start)
-        print(f"(a) plain Hugging Face forward with logits: {plain:.2f} prompts/s "
-              f"({enc['input_ids'].shape[1]} tokens per prompt)", flush=True)
-        del model
-
-        start = time.perf_counter()
-        dump_attention(str(Path(tmp) / "p.jsonl"), str(Path(tmp) / "d.npy"), str(Path(tmp) / "d.json"),
-                       str(folder), max_nodes=10, batch_size=BATCH)
-        # The bridge's load is not part of the per-prompt cost; time it separately below.
-        total = time.perf_counter() - start
-        load_start = time.perf_counter()
-        from graphattn.models import load_bridge
-        load_bridge(str(folder))
-        load = time.perf_counter() - load_start
-        dump = N_PROMPTS / (total - load)
-        print(f"(b) pipeline dump (stops after the last attention, node reduction on device): {dump:.2f} prompts/s "
-              f"(model load {load:.1f} s excluded)", flush=True)
-    speedup = dump / plain
-    print(f"speed-up (b)/(a): {speedup:.2f}x", flush=True)
-    return speedup
+            for fn in run.values():  # warm-up: first calls allocate and pick kernels
+                fn()
+            for r in range(rounds):
+                for name, fn in run.items():
+                    start = time.perf_counter()
+                    fn()
+                    rate[name].append(N_PROMPTS / (time.perf_counter() - start))
+                print(f"round {r + 1}: " + "  ".join(f"({n}) {rate[n][-1]:.2f}" for n in run) + " prompts/s", flush=True)
+    for name, label in VARIANTS.items():
+        print(f"({name}) {label}: median {statistics.median(rate[name]):.2f} prompts/s", flush=True)
+    ratios = {}
+    for peer in "abc":
+        within_round = [d / p for d, p in zip(rate["d"], rate[peer])]
+        ratios[peer] = statistics.median(within_round)
+        print(f"(d)/({peer}): median {ratios[peer]:.2f}x, range {min(within_round):.2f}..{max(within_round):.2f} "
+              f"over {rounds} rounds", flush=True)
+    return ratios
 
 
 def peak_memory_child(prompts_path: str) -> None:
@@ -128,6 +179,10 @@ if __name__ == "__main__":
     if sys.argv[1:2] == ["--peak"]:
         peak_memory_child(sys.argv[2])
         sys.exit()
-    speedup = speed()
+    parser = argparse.ArgumentParser(description=__doc__.split("\n")[0])
+    parser.add_argument("--rounds", type=int, default=5, help="interleaved rounds of a b c d (default 5)")
+    args = parser.parse_args()
+    ratio = speed(args.rounds)
     small, large = peak_memory(200), peak_memory(2000)
-    print(f"speedup={speedup:.2f} peak_mb_small={small} peak_mb_large={large}")
+    print(f"speedup={ratio['a']:.2f} speedup_vs_eager={ratio['b']:.2f} speedup_vs_tl={ratio['c']:.2f} "
+          f"peak_mb_small={small} peak_mb_large={large}")

@@ -8,6 +8,7 @@ from pathlib import Path
 
 import pytest
 import yaml
+from filelock import FileLock
 
 REPO = Path(__file__).resolve().parents[1]
 SNAKEMAKE = shutil.which("snakemake", path=str(Path(sys.executable).parent)) or "snakemake"
@@ -68,12 +69,31 @@ def tiny_config():
     return copy.deepcopy(TINY_CONFIG)
 
 
+def shared_run(tmp_path_factory, name: str, config: dict) -> Path:
+    """A complete run of ``config``, made once per test session by the first test that asks
+    (under a file lock, so that processes sharing the session folder would wait for it)."""
+    root = tmp_path_factory.getbasetemp()
+    workdir, done = root / name, root / f"{name}.complete"
+    with FileLock(str(root / f"{name}.lock")):
+        if not done.is_file():
+            shutil.rmtree(workdir, ignore_errors=True)
+            workdir.mkdir()
+            run_snakemake(workdir, "--cores", "2", config=config)
+            done.touch()
+    return workdir
+
+
 @pytest.fixture(scope="session")
 def tiny_run(tmp_path_factory):
     """A complete run of E2E_CONFIG (tests may dry-run edits of it, but must not change it)."""
-    workdir = tmp_path_factory.mktemp("tiny")
-    run_snakemake(workdir, "--cores", "2", config=E2E_CONFIG)
-    return workdir
+    return shared_run(tmp_path_factory, "tiny", E2E_CONFIG)
+
+
+@pytest.fixture(scope="session")
+def plain_tiny_run(tmp_path_factory):
+    """A complete, uninterrupted local run of TINY_CONFIG: the reference of the runs that are
+    killed and resumed (test_resume) or sent to Slurm (test_slurm). Read-only."""
+    return shared_run(tmp_path_factory, "plain-tiny", TINY_CONFIG)
 
 
 def debian_package(program: str, package: str) -> str:

@@ -1,4 +1,5 @@
-"""Interrupted and repeated runs, with the real snakemake CLI on the tiny end-to-end config.
+"""Interrupted and repeated runs, with the real snakemake CLI on the tiny config
+(TINY_CONFIG), compared with an uninterrupted run of it (the `plain_tiny_run` fixture).
 
 The workflow is killed with SIGKILL to Snakemake's whole process group (what a node failure or
 `kill -9` does: no job gets to clean up) while a job is writing, then resumed the way the README
@@ -19,7 +20,7 @@ import pytest
 import torch
 import yaml
 
-from conftest import E2E_CONFIG, REPO, SNAKEMAKE, planned_jobs, run_snakemake
+from conftest import REPO, SNAKEMAKE, TINY_CONFIG, planned_jobs, run_snakemake
 
 pytestmark = pytest.mark.e2e
 
@@ -31,7 +32,7 @@ def start(workdir, hold: str) -> subprocess.Popen:
     """`snakemake --cores 1` in its own process group; writes to paths matching ``hold`` stall.
     One core: the held job is then the only one running when the kill comes, so every other
     output on disk belongs to a finished job."""
-    (workdir / "config.yaml").write_text(yaml.safe_dump(E2E_CONFIG))
+    (workdir / "config.yaml").write_text(yaml.safe_dump(TINY_CONFIG))
     cmd = [SNAKEMAKE, "-s", str(REPO / "Snakefile"), "-d", str(workdir), "--configfile", str(workdir / "config.yaml"),
            "--cores", "1"]
     env = {**os.environ, "HF_HUB_OFFLINE": "1", "GRAPHATTN_HOLD_WRITES": f"{hold}=900"}
@@ -86,12 +87,6 @@ def visible_outputs(workdir) -> dict[str, tuple[int, int]]:
             if p.is_file() and not p.name.startswith(".") and p.relative_to(results).parts[0] not in RECORDS}
 
 
-def workflow_outputs(workdir) -> dict[str, tuple[int, int]]:
-    """Outputs of the workflow's jobs: the shared tiny run also holds the reports that
-    test_report renders from it (`snakemake --report`), which no job makes."""
-    return {name: stamp for name, stamp in visible_outputs(workdir).items() if not name.startswith("report")}
-
-
 def assert_whole(workdir, names) -> None:
     """A file visible under its final name reads completely: nothing half-written."""
     for name in names:
@@ -110,7 +105,9 @@ def assert_whole(workdir, names) -> None:
             torch.load(path, weights_only=True)
 
 
-def test_killed_runs_resume_and_give_the_uninterrupted_table(tmp_path, tiny_run):
+def test_killed_runs_resume_and_give_the_uninterrupted_table(tmp_path, plain_tiny_run):
+    """Also the reproducibility check: the resumed run computes everything again in a folder of
+    its own, and its tables must be byte-identical to the uninterrupted run's."""
     workdir = tmp_path
     # 1. Killed while dump_attention writes the MiniLM dump.
     held = kill_while_writing(workdir, r"attention/minilm/tiny/arrow/dense\.npy$",
@@ -131,22 +128,16 @@ def test_killed_runs_resume_and_give_the_uninterrupted_table(tmp_path, tiny_run)
     assert "attention/minilm/tiny/arrow/dense.npy" in second
     assert {name: second[name] for name in first} == first, "the resumed run redid jobs that were complete"
 
-    # 3. Resumed to the end: nothing complete is redone, and the table is the uninterrupted run's.
+    # 3. Resumed to the end: nothing complete is redone, and the tables are the uninterrupted run's.
     run_snakemake(workdir, "--unlock")
     assert "train_probe" in planned_jobs(workdir)
     run_snakemake(workdir, "--cores", "2")
     final = visible_outputs(workdir)
     assert {name: final[name] for name in second} == second, "the resumed run redid jobs that were complete"
-    assert set(final) == set(workflow_outputs(tiny_run))
-    for table in ("ablation.csv", "ablation.md"):
-        assert (workdir / "results/tables" / table).read_bytes() == (tiny_run / "results/tables" / table).read_bytes()
+    assert set(final) == set(visible_outputs(plain_tiny_run))
+    for table in ("ablation.csv", "ablation.md", "ablation.html"):
+        again, first_run = (workdir / "results/tables" / table).read_bytes(), (plain_tiny_run / "results/tables" / table).read_bytes()
+        assert again == first_run, table
+    assert len(pd.read_csv(workdir / "results/tables/ablation.csv")) == 2 * 2 * 2  # models x k x probes
     assert planned_jobs(workdir) == {}
     assert list((workdir / "results").rglob(".*.tmp.*")) == []  # the killed writes' leftovers are gone
-
-
-def test_two_clean_runs_give_byte_identical_tables(tmp_path, tiny_run):
-    run_snakemake(tmp_path, "--cores", "2", config=E2E_CONFIG)
-    for table in ("ablation.csv", "ablation.md", "ablation.html"):
-        again, first = (tmp_path / "results/tables" / table).read_bytes(), (tiny_run / "results/tables" / table).read_bytes()
-        assert again == first, table
-    assert len(pd.read_csv(tmp_path / "results/tables/ablation.csv")) > 0

@@ -70,11 +70,9 @@ def slurm_jobs() -> dict[str, tuple[str, str]]:
     return jobs
 
 
-def test_tiny_workflow_runs_as_slurm_jobs_and_gives_the_local_table(tmp_path, partition):
-    on_slurm, local = tmp_path / "slurm", tmp_path / "local"
+def test_tiny_workflow_runs_as_slurm_jobs_and_gives_the_local_table(tmp_path, partition, plain_tiny_run):
+    on_slurm, local = tmp_path / "slurm", plain_tiny_run  # local: the same config run with --cores 2
     on_slurm.mkdir()
-    local.mkdir()
-    run_snakemake(local, "--cores", "2", config=TINY_CONFIG)
     run_snakemake(on_slurm, "-n", config=TINY_CONFIG)  # writes the config
     planned = planned_jobs(on_slurm)
 
