@@ -15,7 +15,7 @@ if not workflow.overwrite_configfiles:
     configfile: "config/config.yaml"
 
 
-from graphattn.config import check as check_config, validate as validate_config, with_controls
+from graphattn.config import check as check_config, validate as validate_config, with_controls, with_gguf_paths
 
 # Validate at load, before any job is planned: first with messages that name the key and
 # what would be accepted (and duplicate names in the config files), then Snakemake's own
@@ -25,8 +25,9 @@ validate(config, "config/schema.yaml")
 from graphattn.models import check_available as check_models_available
 
 check_config(config)
-# Random-init control twins ("<name>-random") join the grid as models of their own.
-config["models"] = with_controls(config["models"])
+# Random-init control twins ("<name>-random") join the grid as models of their own; a GGUF
+# source becomes the path of the folder that the rule convert_gguf makes of it.
+config["models"] = with_controls(with_gguf_paths(config["models"]))
 check_models_available(config["models"])
 
 
@@ -37,6 +38,7 @@ report: "workflow/report/workflow.rst"
 include: "rules/common.smk"
 include: "rules/graphs.smk"
 include: "rules/toy.smk"
+include: "rules/gguf.smk"
 include: "rules/attention.smk"
 include: "rules/datasets.smk"
 include: "rules/probes.smk"

@@ -4,8 +4,9 @@ import itertools
 from pathlib import Path
 
 import graphattn.config
+import graphattn.gguf
 from graphattn import resources
-from graphattn.models import pipeline_model_dir, resolve_model_path
+from graphattn.models import built_model_dir, resolve_model_path
 
 NAME = "[A-Za-z0-9][A-Za-z0-9_.-]*"
 
@@ -47,10 +48,19 @@ def grid():
 
 
 PROBE_RUN = "results/probes/{model}/{graph_set}/{notation}/{selection}/k{k}/{probe}/seed{seed}/{name}"
+BASELINE_RUN = "results/baselines/{graph_set}/{notation}/{probe}/seed{seed}/{name}"
+MODEL_FREE = {"position"}  # probe types that read no attention
+
+
+def run_file(run, name):
+    """A run's file: its own, or for a model-free probe the one run its graph set and notation share."""
+    if config["probes"][run["probe"]]["type"] in MODEL_FREE:
+        return BASELINE_RUN.format(name=name, **run)
+    return PROBE_RUN.format(name=name, **run)
 
 
 def metrics_files():
-    return [PROBE_RUN.format(name="metrics.json", **run) for run in grid()]
+    return [run_file(run, "metrics.json") for run in grid()]
 
 
 def probe_files(name):
@@ -58,10 +68,22 @@ def probe_files(name):
     return expand(PROBE_RUN, name=name, seed=config["seeds"], allow_missing=True)
 
 
+def baseline_files(name):
+    return expand(BASELINE_RUN, name=name, seed=config["seeds"], allow_missing=True)
+
+
 def model_folder_input(wildcards):
-    """A model the pipeline trains itself ("pipeline:toy") is an input of its dump."""
-    path = config["models"][wildcards.model]["path"]
-    return [pipeline_model_dir(path)] if path.startswith("pipeline:") else []
+    """A model folder the run builds (the toy it trains, a converted GGUF file) is an input of its dump."""
+    folder = built_model_dir(config["models"][wildcards.model]["path"])
+    return [folder] if folder else []
+
+
+def gguf_source(name):
+    """The `gguf` section of the models whose converted folder is resources/models/<name>."""
+    for entry in config["models"].values():
+        if entry["path"] == graphattn.gguf.PREFIX + name:
+            return canonical(entry["gguf"])
+    raise ValueError(f"no model entry has a gguf source named {name!r}")
 
 
 def dump_mem_mb(wildcards):
@@ -75,7 +97,7 @@ def dump_mem_mb(wildcards):
     else:
         folder = resolve_model_path(entry["path"], entry["allow_download"])
         if not Path(folder, "config.json").is_file():
-            return 16000  # to be downloaded by the job: size unknown at planning time
+            return 16000  # to be downloaded or converted first: size unknown at planning time
         shape = resources.shape_of_folder(folder)
     tokens = resources.prompt_tokens(config["graph_sets"][wildcards.graph_set]["max_nodes"])
     return resources.dump_mem_mb(shape, entry["dtype"], entry["batch_size"], tokens)

@@ -18,3 +18,25 @@ rule combine:
         "../envs/pipeline.yaml"
     script:
         "../workflow/scripts/combine.py"
+
+
+# The position baseline's inputs depend on the prompts alone: one dataset per graph set and
+# notation, whatever the model, k or selection.
+rule position_dataset:
+    input:
+        graphs="results/graphs/{graph_set}.json",
+        prompts="results/prompts/{graph_set}/{notation}.jsonl",
+    output:
+        "results/datasets/positions/{graph_set}/{notation}.npz",
+    params:
+        split=canonical(config["split"]),
+    threads: 1
+    resources:
+        mem_mb=1000,
+        runtime=10,
+    log:
+        "results/logs/position_dataset/{graph_set}/{notation}.log",
+    conda:
+        "../envs/pipeline.yaml"
+    script:
+        "../workflow/scripts/position_dataset.py"

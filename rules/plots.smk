@@ -6,7 +6,7 @@ localrules:
 rule probe_plots:
     input:
         table="results/tables/ablation.csv",
-        histories=lambda w: [PROBE_RUN.format(name="history.csv", **run) for run in curve_runs(w.model)],
+        histories=lambda w: [run_file(run, "history.csv") for run in curve_runs(w.model)],
     output:
         f1=report(
             "results/plots/{model}/f1.png",

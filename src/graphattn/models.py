@@ -51,10 +51,12 @@ def hf_cache_dir() -> str:
 
 
 def resolve_model_path(path: str, allow_download: bool = False) -> str:
-    """``pipeline:<name>`` -> results/models/<name> (built by the run); ``package:<module>`` ->
-    <module>/model; a local folder -> itself; else a cached Hugging Face id."""
-    if path.startswith("pipeline:"):
-        return pipeline_model_dir(path)
+    """``pipeline:<name>`` -> results/models/<name> and ``gguf:<name>`` -> resources/models/<name>
+    (both built by the run); ``package:<module>`` -> <module>/model; a local folder -> itself;
+    else a cached Hugging Face id."""
+    built = built_model_dir(path)
+    if built:
+        return built
     if path.startswith("package:"):
         module = path.removeprefix("package:")
         spec = importlib.util.find_spec(module)
@@ -76,15 +78,27 @@ def pipeline_model_dir(path: str) -> str:
     return f"results/models/{path.removeprefix('pipeline:')}"
 
 
+def built_model_dir(path: str) -> str | None:
+    """The folder of a model the run builds itself (trained, or converted from GGUF), else None."""
+    from . import gguf
+
+    if path.startswith("pipeline:"):
+        return pipeline_model_dir(path)
+    if path.startswith(gguf.PREFIX):
+        return gguf.model_dir(path.removeprefix(gguf.PREFIX))
+    return None
+
+
 def check_available(models: dict[str, dict]) -> None:
     """Fail before any job when configured models cannot be found without downloading them,
     or would run code of their own that their entry does not trust (check_remote_code).
 
-    Models the pipeline trains itself are outputs of the run, not inputs: not checked here.
+    Models the pipeline builds itself (trained, or converted from GGUF files) are outputs of
+    the run, not inputs: not checked here.
     """
     missing = []
     for name, entry in models.items():
-        if entry["path"].startswith("pipeline:"):
+        if built_model_dir(entry["path"]):
             continue
         try:
             folder = resolve_model_path(entry["path"], entry.get("allow_download", False))
