@@ -8,15 +8,17 @@
      (c) TransformerLens 4: `TransformerBridge.run_with_cache` keeping only the patterns;
      (d) the pipeline's dump (`graphattn.attention.node_batches`): stops after the last layer's
          attention, reduces patterns to node matrices on the device.
-   The variants run interleaved, a b c d, a b c d, ... for `--rounds` rounds (default 5), so
-   load on a shared machine hits them alike; each ratio is taken within a round and reported
-   as its median and range over the rounds.
+   The variants run interleaved for `--rounds` rounds (default 6), in the order a b c d, then
+   d c b a, and so on, so load on a shared machine hits them alike and a drift within the run
+   (a neighbour's job starting, the machine warming) does not favour whichever variant comes
+   first in every round; each ratio is taken within a round and reported as its median and
+   range over the rounds.
 2. Memory: the dump's peak resident memory on MiniLM for 200 and for 2,000 prompts, each in a
    fresh process, to show that memory does not grow with the prompt count.
 
 Last line: speedup=<median d/a> speedup_vs_eager=<median d/b> speedup_vs_tl=<median d/c>
 peak_mb_small=<n> peak_mb_large=<n>
-Run: python benchmarks/dump_attention.py [--rounds N]   (about 8 minutes on 2 cores)
+Run: python benchmarks/dump_attention.py [--rounds N]   (about 9 minutes on 2 cores)
 """
 
 from __future__ import annotations
@@ -125,11 +127,13 @@ def speed(rounds: int) -> dict[str, float]:
             for fn in run.values():  # warm-up: first calls allocate and pick kernels
                 fn()
             for r in range(rounds):
-                for name, fn in run.items():
+                order = list(run) if r % 2 == 0 else list(reversed(run))
+                for name in order:
                     start = time.perf_counter()
-                    fn()
+                    run[name]()
                     rate[name].append(N_PROMPTS / (time.perf_counter() - start))
-                print(f"round {r + 1}: " + "  ".join(f"({n}) {rate[n][-1]:.2f}" for n in run) + " prompts/s", flush=True)
+                print(f"round {r + 1} ({''.join(order)}): " + "  ".join(f"({n}) {rate[n][-1]:.2f}" for n in run)
+                      + " prompts/s", flush=True)
     for name, label in VARIANTS.items():
         print(f"({name}) {label}: median {statistics.median(rate[name]):.2f} prompts/s", flush=True)
     ratios = {}
@@ -180,8 +184,11 @@ if __name__ == "__main__":
         peak_memory_child(sys.argv[2])
         sys.exit()
     parser = argparse.ArgumentParser(description=__doc__.split("\n")[0])
-    parser.add_argument("--rounds", type=int, default=5, help="interleaved rounds of a b c d (default 5)")
+    parser.add_argument("--rounds", type=int, default=6,
+                        help="interleaved rounds, a b c d then d c b a (default 6; at least 5)")
     args = parser.parse_args()
+    if args.rounds < 5:
+        parser.error(f"--rounds {args.rounds}: a median and range need at least 5 rounds")
     ratio = speed(args.rounds)
     small, large = peak_memory(200), peak_memory(2000)
     print(f"speedup={ratio['a']:.2f} speedup_vs_eager={ratio['b']:.2f} speedup_vs_tl={ratio['c']:.2f} "

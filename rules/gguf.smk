@@ -31,7 +31,8 @@ rule convert_gguf:
     output:
         directory("resources/models/{gguf}"),
     params:
-        sha256=lambda w: gguf_source(w.gguf).get("sha256"),
+        # A fetched file was checked as it was joined; only a local file is hashed here.
+        sha256=lambda w: gguf_source(w.gguf).get("sha256") if "path" in gguf_source(w.gguf) else None,
     # Dequantising takes the whole model in float32 twice (the GGUF load and the plain copy).
     threads: 2
     resources:

