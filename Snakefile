@@ -46,6 +46,7 @@ include: "rules/tables.smk"
 include: "rules/heads.smk"
 include: "rules/analysis.smk"
 include: "rules/plots.smk"
+include: "rules/behaviour.smk"
 
 
 rule all:
@@ -55,4 +56,6 @@ rule all:
         head_score_files(),
         analysis_files(),
         plot_files(),
+        behaviour_targets(),
+        layer_targets(),
     default_target: True

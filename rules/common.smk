@@ -168,3 +168,39 @@ def plot_files():
         files += ["results/plots/toy_history.png", "results/plots/toy_dynamics.png",
                   "results/models/toy_ablation.csv", "results/plots/toy_ablation.png"]
     return files
+
+
+def behaviour_runs():
+    """Every (model, graph set, notation) whose answers the config asks for."""
+    section = config.get("behaviour", {})
+    return [dict(model=m, graph_set=g, notation=n)
+            for m, g, n in itertools.product(graphattn.config.behaviour_models(config),
+                                             section.get("graph_sets") or config["graph_sets"],
+                                             section.get("notations") or config["notations"])]
+
+
+def behaviour_files(name):
+    return ["results/behaviour/{model}/{graph_set}/{notation}/".format(**run) + name for run in behaviour_runs()]
+
+
+def behaviour_targets():
+    """The behaviour table and every per-model figure, if the config has a behaviour section."""
+    if not behaviour_runs():
+        return []
+    return ["results/tables/behaviour.csv"] + [
+        "results/plots/behaviour/{model}/{graph_set}/{notation}/head_ablation.png".format(**run) for run in behaviour_runs()]
+
+
+def layer_runs():
+    if not config["layer_probes"]:
+        return []
+    return [dict(model=m, graph_set=g, notation=n)
+            for m, g, n in itertools.product(config["models"], config["graph_sets"], config["notations"])]
+
+
+def layer_files():
+    return ["results/layers/{model}/{graph_set}/{notation}.csv".format(**run) for run in layer_runs()]
+
+
+def layer_targets():
+    return ["results/tables/layers.csv"] if layer_runs() else []

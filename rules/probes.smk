@@ -49,3 +49,52 @@ rule train_baseline:
         "../envs/probes.yaml"
     script:
         "../workflow/scripts/train_probe.py"
+
+
+# Probes layer by layer (config `layer_probes`): each trained on one layer's heads at a time.
+rule layer_probes:
+    input:
+        # Dense attention from every mention, built on demand as for head_scores.
+        "results/datasets/{model}/{graph_set}/{notation}/all/knone.npz",
+    output:
+        "results/layers/{model}/{graph_set}/{notation}.csv",
+    params:
+        probes=lambda w: canonical({name: config["probes"][name] for name in config["layer_probes"]}),
+        seeds=config["seeds"],
+    threads: 1
+    resources:
+        mem_mb=2000,
+        runtime=60,
+    log:
+        "results/logs/layer_probes/{model}/{graph_set}/{notation}.log",
+    benchmark:
+        "results/benchmarks/layer_probes/{model}/{graph_set}/{notation}.tsv"
+    conda:
+        "../envs/probes.yaml"
+    script:
+        "../workflow/scripts/layer_probes.py"
+
+
+localrules:
+    layer_table,
+
+
+rule layer_table:
+    input:
+        lambda w: layer_files(),
+    output:
+        csv="results/tables/layers.csv",
+        png=report(
+            "results/plots/layers.png",
+            caption="../workflow/report/layers.rst",
+            category="Probes by layer",
+        ),
+    params:
+        runs=lambda w: layer_runs(),
+        controls=canonical({m["control_of"]: name for name, m in config["models"].items() if m["control_of"]}),
+    log:
+        "results/logs/layer_table.log",
+    conda:
+        "../envs/pipeline.yaml"
+    script:
+        "../workflow/scripts/layer_table.py"

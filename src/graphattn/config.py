@@ -144,6 +144,8 @@ def check(config: dict) -> None:
     problems += _source_problems(config["models"])
     problems += _toy_problems(config)
     problems += _control_problems(config["models"])
+    problems += _behaviour_problems(config)
+    problems += _layer_probe_problems(config)
     split = config["split"]
     if split["train"] + split["val"] >= 1:
         problems.append(f"split.train + split.val ({split['train']} + {split['val']}) must be below 1 to leave a test split; "
@@ -201,6 +203,70 @@ def _toy_problems(config: dict) -> list[str]:
 
 
 CONTROL_SUFFIX = "-random"
+
+
+def _behaviour_problems(config: dict) -> list[str]:
+    """behaviour.models must name configured causal models (an encoder does not answer)."""
+    from .models import is_causal
+
+    problems = [f"models.{name}.answer_format: 'trained' is the toy's own format; accepted for {name}: few_shot or chat"
+                for name, entry in config["models"].items()
+                if entry.get("answer_format") == "trained" and entry.get("path") != "pipeline:toy"]
+    section = config.get("behaviour")
+    if section is None:
+        return problems
+    for name in section["models"]:
+        entry = config["models"].get(name)
+        if entry is None:
+            problems.append(f"behaviour.models: {name!r} is not a configured model; accepted: names of `models` "
+                            f"({sorted(config['models'])}); a control follows its model by itself")
+        elif "path" in entry and is_causal(entry["path"], entry.get("allow_download", False)) is False:
+            problems.append(f"behaviour.models: {name!r} ({entry['path']}) is not a causal LM and cannot answer; "
+                            f"accepted: causal LMs (the toy, GGUF models, *ForCausalLM folders)")
+    for key, known in (("graph_sets", list(config["graph_sets"])), ("notations", config["notations"])):
+        unknown = [name for name in section.get(key) or [] if name not in known]
+        if unknown:
+            problems.append(f"behaviour.{key}: {unknown} not in the config's {key}; accepted: {known}")
+    sink_layers = section.get("sink", {}).get("layers", "all")
+    if sink_layers != "all" and len(set(sink_layers)) != len(sink_layers):
+        problems.append(f"behaviour.sink.layers: {sink_layers} names a layer twice; accepted: each layer once")
+    return problems
+
+
+def _layer_probe_problems(config: dict) -> list[str]:
+    from .probes import LAYER_PROBES
+
+    problems = []
+    lists = {"layer_probes": config.get("layer_probes", []),
+             "behaviour.sink.probes": config.get("behaviour", {}).get("sink", {}).get("probes", [])}
+    for key, names in lists.items():
+        for name in names:
+            probe = config["probes"].get(name)
+            if probe is None:
+                problems.append(f"{key}: {name!r} is not a configured probe; accepted: names of `probes` "
+                                f"({sorted(config['probes'])})")
+            elif probe["type"] not in LAYER_PROBES:
+                problems.append(f"{key}: {name!r} has type {probe['type']!r}, which does not read one layer's heads; "
+                                f"accepted: probes of type {list(LAYER_PROBES)}")
+    return problems
+
+
+def answer_settings(config: dict, model: str) -> dict:
+    """What the behaviour rules need of a model's questions: its prompt format and batch size,
+    the kinds, examples, sample and answer length (its control answers in the base model's format)."""
+    section, entry = config["behaviour"], config["models"][model]
+    default = "trained" if entry["path"] == "pipeline:toy" else section["format"]
+    return {
+        "format": entry.get("answer_format", default),
+        "batch_size": entry["batch_size"],
+        **{key: section[key] for key in ("kinds", "shots", "seed", "max_prompts", "max_new_tokens")},
+    }
+
+
+def behaviour_models(config: dict) -> list[str]:
+    """The models named in behaviour.models and their controls, in the grid's order."""
+    named = set(config.get("behaviour", {}).get("models", []))
+    return [m for m, entry in config["models"].items() if m in named or entry.get("control_of") in named]
 
 
 def _control_problems(models: dict) -> list[str]:

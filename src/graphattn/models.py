@@ -89,6 +89,22 @@ def built_model_dir(path: str) -> str | None:
     return None
 
 
+def is_causal(path: str, allow_download: bool = False) -> bool | None:
+    """Whether a model generates text (a causal LM), read off its config.json; None when that
+    cannot be known before the run builds or fetches it. GGUF files and the toy are causal LMs."""
+    if built_model_dir(path):
+        return True
+    try:
+        folder = Path(resolve_model_path(path, allow_download))
+    except ModelNotFoundError:
+        return None
+    if not (folder / "config.json").is_file():
+        return None
+    with open(folder / "config.json") as fh:
+        architectures = json.load(fh).get("architectures") or []
+    return any(a.endswith(("ForCausalLM", "LMHeadModel", "ForConditionalGeneration")) for a in architectures)
+
+
 def check_available(models: dict[str, dict]) -> None:
     """Fail before any job when configured models cannot be found without downloading them,
     or would run code of their own that their entry does not trust (check_remote_code).

@@ -203,3 +203,55 @@ def toy_dynamics(scores: pd.DataFrame, step_99: int | None, path,
     reached = f"99% validation accuracy at step {step_99}" if step_99 is not None else "99% validation accuracy not reached"
     fig.suptitle(f"toy model: head roles over training ({reached})")
     save(fig, path)
+
+
+def ablation_curve(curve: pd.DataFrame, path, title: str) -> None:
+    """Accuracy against the number of heads mean-ablated: the top-ranked heads, and the mean of
+    the random draws with their range; one panel per kind of question."""
+    kinds = list(dict.fromkeys(curve["kind"]))
+    fig = new_figure(4.2 * len(kinds), 3.2)
+    axes = fig.subplots(1, len(kinds), squeeze=False)[0]
+    for ax, kind in zip(axes, kinds):
+        rows = curve[(curve["kind"] == kind) & (curve["n_ablated"] > 0)]
+        none = curve[(curve["kind"] == kind) & (curve["heads"] == "none")]["accuracy"].mean()
+        top = rows[rows["heads"] == "top"].sort_values("n_ablated")
+        rand = rows[rows["heads"] == "random"].groupby("n_ablated")["accuracy"].agg(["mean", "min", "max"])
+        ax.plot(top["n_ablated"], top["accuracy"], "o-", label="top-ranked heads")
+        ax.plot(rand.index, rand["mean"], "s--", label="random heads (mean)")
+        ax.fill_between(rand.index, rand["min"], rand["max"], alpha=0.2, label="random heads (range)")
+        ax.axhline(none, color="grey", lw=0.8, ls=":", label="nothing ablated")
+        ax.set_xscale("log", base=2)
+        ax.set_ylim(-0.02, 1.02)
+        ax.set_xlabel("heads mean-ablated")
+        ax.set_ylabel("exact-match accuracy")
+        ax.set_title(f"{kind} questions")
+    axes[0].legend(fontsize=7)
+    fig.suptitle(title)
+    save(fig, path)
+
+
+def sink_sweep(table: pd.DataFrame, probed: pd.DataFrame, path) -> None:
+    """Against g (the share of attention the sink keeps): the answers' exact-match accuracy (top
+    row, one line per model) and each probe's test F1 on the dump taken under g (bottom row, mean
+    over seeds); one column per graph set x notation x kind."""
+    panels = list(table.groupby(["graph_set", "notation", "kind"], sort=False))
+    fig = new_figure(4.0 * len(panels), 6.2)
+    axes = fig.subplots(2, len(panels), squeeze=False)
+    for column, ((graph_set, notation, kind), rows) in enumerate(panels):
+        top, bottom = axes[0, column], axes[1, column]
+        for model, line in rows.groupby("model", sort=False):
+            line = line.sort_values("g")
+            top.plot(line["g"], line["accuracy"], "o-", label=model)
+        top.set_ylabel("exact-match accuracy")
+        top.set_title(f"{graph_set} / {notation} / {kind}", fontsize=9)
+        if len(probed):
+            mine = probed[(probed["graph_set"] == graph_set) & (probed["notation"] == notation)]
+            for (model, probe), line in mine.groupby(["model", "probe"], sort=False):
+                line = line.groupby("g")["f1"].mean()
+                bottom.plot(line.index, line.values, "o-" if probe == "mlp" else "s--", label=f"{model} {probe}")
+        bottom.set_ylabel("probe test F1 under g")
+        for ax in (top, bottom):
+            ax.set_xlabel("g (the sink keeps g x its attention)")
+            ax.set_ylim(-0.02, 1.02)
+            ax.legend(fontsize=6)
+    save(fig, path)

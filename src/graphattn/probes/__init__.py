@@ -22,6 +22,8 @@ PROBES = {
     "best_head": "graphattn.probes.fitted:BestHeadProbe",
 }
 FITTED = {"logreg", "best_head"}
+# Types that read attention channels and nothing else: they can be trained on one layer's heads.
+LAYER_PROBES = ("mlp", "best_head", "logreg")
 
 
 def probe_class(probe_type: str):

@@ -89,19 +89,26 @@ def train_seeds(dataset_path: str, out_dirs: dict[int, str | Path], probe: str, 
     """
     cls = probe_class(hyper["type"])
     data = load_npz(dataset_path)
-    pairs = pair_index(data)
-    labels = {s: torch.from_numpy(pairs.label[pairs.split == s]) for s in (TRAIN, VAL, TEST)}
-    for s, name in ((TRAIN, "train"), (VAL, "val"), (TEST, "test")):
-        if labels[s].sum() == 0:
-            raise ValueError(f"{dataset_path}: the {name} split has no edge; use more graphs")
-    # A child's candidate parents form one group: pairs of one graph with the same dst.
-    groups = {s: pairs.graph[pairs.split == s] * data["adj"].shape[1] + pairs.dst[pairs.split == s] for s in (VAL, TEST)}
+    pairs, labels, groups = labelled_pairs(data, dataset_path)
     return [run_seed(cls, data, pairs, labels, groups, Path(out_dir), probe, hyper, seed)
             for seed, out_dir in out_dirs.items()]
 
 
-def run_seed(cls, data, pairs, labels: dict[int, torch.Tensor], groups: dict[int, np.ndarray], out_dir: Path,
-             probe: str, hyper: dict, seed: int) -> dict:
+def labelled_pairs(data: dict[str, np.ndarray], where: str):
+    """(pairs, labels by split, groups by split): a child's candidate parents form one group, the
+    pairs of one graph with the same dst."""
+    pairs = pair_index(data)
+    labels = {s: torch.from_numpy(pairs.label[pairs.split == s]) for s in (TRAIN, VAL, TEST)}
+    for s, name in ((TRAIN, "train"), (VAL, "val"), (TEST, "test")):
+        if labels[s].sum() == 0:
+            raise ValueError(f"{where}: the {name} split has no edge; use more graphs")
+    groups = {s: pairs.graph[pairs.split == s] * data["adj"].shape[1] + pairs.dst[pairs.split == s] for s in (VAL, TEST)}
+    return pairs, labels, groups
+
+
+def score_seed(cls, data, pairs, labels: dict[int, torch.Tensor], groups: dict[int, np.ndarray], probe: str,
+               hyper: dict, seed: int) -> tuple[dict, dict, pd.DataFrame]:
+    """Train (or fit) one probe with one seed: (its metrics, its state, its history)."""
     seed_everything(seed)
     model = cls(data, pairs, hyper)
     fit_scores = fitted_scores if hyper["type"] in FITTED else trained_scores
@@ -127,9 +134,16 @@ def run_seed(cls, data, pairs, labels: dict[int, torch.Tensor], groups: dict[int
         "n_val_pairs": len(labels[VAL]),
         "n_test_pairs": len(labels[TEST]),
     }
+    return result, state, history
+
+
+def run_seed(cls, data, pairs, labels: dict[int, torch.Tensor], groups: dict[int, np.ndarray], out_dir: Path,
+             probe: str, hyper: dict, seed: int) -> dict:
+    result, state, history = score_seed(cls, data, pairs, labels, groups, probe, hyper, seed)
     with atomic_path(out_dir / "best_model.pt") as tmp:
         torch.save({"state_dict": state, "probe": probe, "hyper": dict(hyper), "seed": seed}, tmp)
     write_text(out_dir / "history.csv", history.to_csv(index=False))
     write_json(out_dir / "metrics.json", result)
-    log.info("%s seed %d: test F1 %.3f (threshold %.3f, best epoch %s)", probe, seed, result["f1"], threshold, best_epoch)
+    log.info("%s seed %d: test F1 %.3f (threshold %.3f, best epoch %s)", probe, seed, result["f1"], result["threshold"],
+             result["best_epoch"])
     return result

@@ -1,0 +1,139 @@
+# Does the model use what its heads encode? (graphattn.behaviour) For each model of
+# behaviour.models and its control: its answers to "Parents of X:" / "Children of X:" after
+# every test-split prompt, the accuracy as heads are mean-ablated (top-ranked against random),
+# and the accuracy as the sink's attention moves to the other keys (SLASH-style, prompt pass).
+
+BEHAVIOUR_DIR = "results/behaviour/{model}/{graph_set}/{notation}"
+
+
+def behaviour_params(wildcards):
+    return canonical(graphattn.config.answer_settings(config, wildcards.model))
+
+
+def behaviour_model(wildcards):
+    return canonical(config["models"][wildcards.model])
+
+
+rule behaviour:
+    input:
+        graphs="results/graphs/{graph_set}.json",
+        prompts="results/prompts/{graph_set}/{notation}.jsonl",
+        model=model_folder_input,
+    output:
+        answers=BEHAVIOUR_DIR + "/answers.csv",
+        summary=BEHAVIOUR_DIR + "/summary.csv",
+    params:
+        model=behaviour_model,
+        settings=behaviour_params,
+        split=lambda w: canonical(config["split"]),
+    threads: 2
+    resources:
+        mem_mb=dump_mem_mb,
+        runtime=120,
+    log:
+        "results/logs/behaviour/{model}/{graph_set}/{notation}.log",
+    benchmark:
+        "results/benchmarks/behaviour/{model}/{graph_set}/{notation}.tsv"
+    conda:
+        "../envs/models.yaml"
+    script:
+        "../workflow/scripts/behaviour.py"
+
+
+rule head_ablation:
+    input:
+        graphs="results/graphs/{graph_set}.json",
+        prompts="results/prompts/{graph_set}/{notation}.jsonl",
+        model=model_folder_input,
+        # The ranking: the real model's own head scores (a control ranks its own heads).
+        scores="results/heads/{model}/{graph_set}/{notation}.csv",
+    output:
+        csv=BEHAVIOUR_DIR + "/head_ablation.csv",
+        png=report(
+            "results/plots/behaviour/{model}/{graph_set}/{notation}/head_ablation.png",
+            caption="../workflow/report/head_ablation.rst",
+            category="Behaviour",
+            subcategory="{model}",
+        ),
+    params:
+        model=behaviour_model,
+        settings=behaviour_params,
+        ablation=lambda w: canonical(config["behaviour"]["ablation"]),
+        split=lambda w: canonical(config["split"]),
+    threads: 2
+    resources:
+        mem_mb=dump_mem_mb,
+        runtime=240,
+    log:
+        "results/logs/head_ablation/{model}/{graph_set}/{notation}.log",
+    benchmark:
+        "results/benchmarks/head_ablation/{model}/{graph_set}/{notation}.tsv"
+    conda:
+        "../envs/models.yaml"
+    script:
+        "../workflow/scripts/head_ablation.py"
+
+
+rule sink_sweep:
+    input:
+        graphs="results/graphs/{graph_set}.json",
+        prompts="results/prompts/{graph_set}/{notation}.jsonl",
+        model=model_folder_input,
+        # The probes' g = 1 dataset: the run's own (g = 1 changes nothing).
+        dataset="results/datasets/{model}/{graph_set}/{notation}/all/knone.npz",
+    output:
+        csv=BEHAVIOUR_DIR + "/sink_sweep.csv",
+        probes=BEHAVIOUR_DIR + "/sink_probes.csv",
+    params:
+        model=behaviour_model,
+        settings=behaviour_params,
+        sink=lambda w: canonical(config["behaviour"]["sink"]),
+        split=lambda w: canonical(config["split"]),
+        probes=lambda w: canonical({name: config["probes"][name] for name in config["behaviour"]["sink"]["probes"]}),
+        seeds=config["seeds"],
+        max_nodes=lambda w: config["graph_sets"][w.graph_set]["max_nodes"],
+    threads: 2
+    resources:
+        mem_mb=dump_mem_mb,
+        runtime=240,
+    log:
+        "results/logs/sink_sweep/{model}/{graph_set}/{notation}.log",
+    benchmark:
+        "results/benchmarks/sink_sweep/{model}/{graph_set}/{notation}.tsv"
+    conda:
+        "../envs/models.yaml"
+    script:
+        "../workflow/scripts/sink_sweep.py"
+
+
+localrules:
+    behaviour_table,
+
+
+rule behaviour_table:
+    input:
+        summaries=lambda w: behaviour_files("summary.csv"),
+        sweeps=lambda w: behaviour_files("sink_sweep.csv"),
+        sink_probes=lambda w: behaviour_files("sink_probes.csv"),
+        curves=lambda w: behaviour_files("head_ablation.csv"),
+    output:
+        csv=report(
+            "results/tables/behaviour.csv",
+            caption="../workflow/report/behaviour.rst",
+            category="Behaviour",
+        ),
+        md="results/tables/behaviour.md",
+        sink_png=report(
+            "results/plots/behaviour/sink_sweep.png",
+            caption="../workflow/report/sink_sweep.rst",
+            category="Behaviour",
+        ),
+    params:
+        runs=lambda w: behaviour_runs(),
+        controls=canonical({m["control_of"]: name for name, m in config["models"].items() if m["control_of"]}),
+    log:
+        "results/logs/behaviour_table.log",
+    conda:
+        "../envs/pipeline.yaml"
+    script:
+        "../workflow/scripts/behaviour_table.py"

@@ -1,0 +1,68 @@
+"""Reading and scoring a model's answer to "Parents of X:": a set of node names, order-free.
+
+"A, B", "B and A", "A, B and C" and "none" are read; anything else (an unknown name, an empty
+answer, prose) is unparseable: it scores 0 and is counted, never dropped.
+"""
+
+from __future__ import annotations
+
+import re
+from collections import Counter, defaultdict
+
+NONE_WORDS = {"none", "nothing", "no parents", "no children"}
+
+
+def parse_answer(text: str, names: list[str]) -> frozenset[str] | None:
+    """The set of node names an answer gives, frozenset() for "none", None if it cannot be read.
+    The answer ends at the first newline or full stop (the model may go on with a new question)."""
+    answer = re.split(r"[\n.]", text, maxsplit=1)[0].strip()
+    if answer.lower() in NONE_WORDS:
+        return frozenset()
+    parts = [p.strip() for p in re.split(r",|\band\b|&", answer)]
+    parts = [p for p in parts if p]
+    known = set(names)
+    if not parts or any(p not in known for p in parts):
+        return None
+    return frozenset(parts)
+
+
+def answer_text(answer: frozenset[str]) -> str:
+    """How an answer is written: names in alphabetical order, separated by ", ", or "none"."""
+    return ", ".join(sorted(answer)) if answer else "none"
+
+
+def set_f1(predicted: frozenset[str] | None, gold: frozenset[str]) -> float:
+    """Per-question F1 of the predicted set against the gold set; both empty is a perfect answer,
+    an unparseable answer scores 0."""
+    if predicted is None:
+        return 0.0
+    if not predicted and not gold:
+        return 1.0
+    hits = len(predicted & gold)
+    if hits == 0:
+        return 0.0
+    precision, recall = hits / len(predicted), hits / len(gold)
+    return 2 * precision * recall / (precision + recall)
+
+
+def score(predicted: list[frozenset[str] | None], gold: list[frozenset[str]]) -> dict:
+    """Exact-match accuracy, mean per-question F1 and the count of unparseable answers."""
+    n = len(gold)
+    if n == 0:
+        raise ValueError("no questions to score")
+    return {
+        "n_questions": n,
+        "accuracy": sum(p == g for p, g in zip(predicted, gold)) / n,
+        "f1": sum(set_f1(p, g) for p, g in zip(predicted, gold)) / n,
+        "unparseable": sum(p is None for p in predicted),
+    }
+
+
+def graph_blind(questions: list[str], gold: list[frozenset[str]]) -> list[frozenset[str]]:
+    """The answers of a reader who sees the question but not the graph: for each question text
+    ("Parents of C:") its commonest gold answer over these questions (ties: the first seen)."""
+    by_text: dict[str, Counter] = defaultdict(Counter)
+    for text, answer in zip(questions, gold):
+        by_text[text][answer] += 1
+    best = {text: counts.most_common(1)[0][0] for text, counts in by_text.items()}
+    return [best[text] for text in questions]

@@ -1,0 +1,105 @@
+"""Interventions on the forward pass, as TransformerBridge hooks.
+
+Sink redistribution (SLASH the Sink, arXiv 2605.10503): after the softmax, in every head of the
+chosen layers, on the prompt pass only, the sink key s (the first non-pad token) keeps
+p_s' = g * p_s and every other key j gets p_j' = p_j * (1 + (1 - g) * p_s / sum_{k != s} p_k):
+the mass taken from the sink goes to the other keys in proportion to what they had, so each row
+still sums to 1. g = 1 changes nothing; g = 0 is the renormalisation that ``sink: drop`` applies
+when reading a dump.
+
+Head mean-ablation: the head's output (its value mix, ``hook_z``, before the output projection)
+is replaced at every position by its mean over the real tokens of reference prompts: the head
+still adds its average contribution, but no longer one that depends on this graph.
+"""
+
+from __future__ import annotations
+
+from collections import defaultdict
+
+import torch
+
+
+def sink_positions(attention_mask: torch.Tensor) -> torch.Tensor:
+    """[batch]: the index of each row's first real token (left padding puts it after the pads)."""
+    return attention_mask.long().argmax(dim=1)
+
+
+def redistribute_sink(pattern: torch.Tensor, g: float, sink: torch.Tensor) -> torch.Tensor:
+    """``pattern`` [batch, head, q, k] with the sink column ``sink`` [batch] scaled by g and its mass
+    given to the other keys in proportion. A row whose only mass is on the sink stays as it is."""
+    if g == 1.0:
+        return pattern
+    index = sink.to(pattern.device).view(-1, 1, 1, 1).expand(*pattern.shape[:3], 1)
+    p_sink = pattern.gather(-1, index)
+    rest = pattern.sum(dim=-1, keepdim=True) - p_sink
+    scale = torch.where(rest > 0, 1 + (1 - g) * p_sink / rest.clamp_min(1e-12), torch.ones_like(rest))
+    out = pattern * scale
+    out = out.scatter(-1, index, torch.where(rest > 0, g * p_sink, p_sink))
+    return out
+
+
+def chosen_layers(layers: list[int] | str, n_layers: int) -> list[int]:
+    """``layers`` ("all" or a list of layer indices) checked against the model."""
+    chosen = list(range(n_layers)) if layers == "all" else list(layers)
+    bad = [layer for layer in chosen if not 0 <= layer < n_layers]
+    if bad:
+        raise ValueError(f"sink layers {bad}: the model has layers 0..{n_layers - 1}; accepted: all, or a list of those")
+    return chosen
+
+
+def sink_hooks(n_layers: int, g: float, layers: list[int] | str, prompt_mask: torch.Tensor) -> list:
+    """Hooks redistributing the sink in ``layers`` on the prompt pass only: the query rows of the
+    prompt (``prompt_mask`` [batch, P], its first P positions); rows of generated tokens, which a
+    cached decoder computes after the prompt pass, stay as they are."""
+    sink, width = sink_positions(prompt_mask), prompt_mask.shape[1]
+
+    def hook(pattern, hook):
+        if g == 1.0:
+            return pattern
+        pattern = pattern.clone()
+        pattern[:, :, :width] = redistribute_sink(pattern[:, :, :width], g, sink)
+        return pattern
+
+    return [(f"blocks.{layer}.attn.hook_pattern", hook) for layer in chosen_layers(layers, n_layers)]
+
+
+def head_output_means(bridge, batches) -> torch.Tensor:
+    """[layer, head, d_head]: each head's ``hook_z`` averaged over the real tokens of ``batches``
+    (pairs of input ids and attention mask)."""
+    n_layers, n_heads = bridge.cfg.n_layers, bridge.cfg.n_heads
+    sums = torch.zeros(n_layers, n_heads, bridge.cfg.d_head, dtype=torch.float64)
+    count = 0
+
+    def capture(z, hook, layer):
+        real = current["mask"].to(z.device).bool()
+        sums[layer] += as_heads(z, n_heads)[real].double().sum(dim=0).cpu()
+        return z
+
+    current = {}
+    hooks = [(f"blocks.{layer}.attn.hook_z", lambda z, hook, layer=layer: capture(z, hook, layer))
+             for layer in range(n_layers)]
+    with torch.inference_mode():
+        for ids, mask in batches:
+            current["mask"] = mask
+            bridge.run_with_hooks(ids, attention_mask=mask, fwd_hooks=hooks)
+            count += int(mask.sum())
+    return (sums / max(count, 1)).float()
+
+
+def as_heads(z: torch.Tensor, n_heads: int) -> torch.Tensor:
+    """[batch, pos, head, d_head] whether the bridge hands z per head or with heads concatenated."""
+    return z if z.dim() == 4 else z.view(*z.shape[:2], n_heads, -1)
+
+
+def ablation_hooks(means: torch.Tensor, heads: list[tuple[int, int]]) -> list:
+    """Hooks replacing the output of each (layer, head) in ``heads`` by its mean, at every position."""
+    by_layer = defaultdict(list)
+    for layer, head in heads:
+        by_layer[layer].append(head)
+
+    def ablate(z, layer):
+        view = as_heads(z.clone(), means.shape[1])
+        view[:, :, by_layer[layer]] = means[layer, by_layer[layer]].to(z.dtype).to(z.device)
+        return view.reshape(z.shape)
+
+    return [(f"blocks.{layer}.attn.hook_z", lambda z, hook, layer=layer: ablate(z, layer)) for layer in sorted(by_layer)]

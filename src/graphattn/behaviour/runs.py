@@ -1,0 +1,149 @@
+"""What the rules compute: a model's answers beside the graph-blind reader's, the accuracy as
+more heads are mean-ablated (top-ranked heads against random ones), and the sink sweep."""
+
+from __future__ import annotations
+
+import logging
+
+import numpy as np
+import pandas as pd
+
+from ..heads import DIRECTIONS
+from . import interventions
+from .answers import answer_text, graph_blind, parse_answer, score, set_f1
+from .decode import greedy_answers, left_pad, pad_id, token_ids
+from .. import graphs as graph_io
+from .. import prompts as prompt_io
+from . import questions as question_set
+from .questions import Question
+
+log = logging.getLogger(__name__)
+
+
+def load_model(entry: dict):
+    """The bridge of a model entry of the grid (a control gets its random weights)."""
+    from ..models import load_bridge
+
+    return load_bridge(entry["path"], entry["device"], entry["dtype"], entry["allow_download"],
+                       entry["trust_remote_code"], entry["random_init"], entry["init_seed"] or 0)
+
+
+def load_questions(bridge, graphs_path: str, prompts_path: str, settings: dict, split: dict, part: str = "test",
+                   max_prompts: int | None = None) -> list[Question]:
+    """The questions after the ``part``-split prompts, in the model's format; ``max_prompts``
+    overrides the settings' sample size when given."""
+    graphs, _ = graph_io.load(graphs_path)
+    if max_prompts is not None:
+        settings = {**settings, "max_prompts": max_prompts}
+    return question_set.build(graphs, prompt_io.load(prompts_path), settings, split, bridge.tokenizer, part)
+
+
+def answer(bridge, questions: list[Question], settings: dict, hooks=None, desc: str = "answers") -> list[str]:
+    """The model's greedy answer to each question (settings: batch_size, max_new_tokens)."""
+    return greedy_answers(bridge, [q.text for q in questions], settings["batch_size"], settings["max_new_tokens"],
+                          hooks, desc=desc)
+
+
+def parsed(questions: list[Question], texts: list[str]) -> list[frozenset[str] | None]:
+    return [parse_answer(t, list(q.names)) for q, t in zip(questions, texts)]
+
+
+def answer_table(questions: list[Question], texts: list[str]) -> pd.DataFrame:
+    """One row per question: what was asked, the gold answer, the model's and how it scores."""
+    read = parsed(questions, texts)
+    return pd.DataFrame({
+        "graph_id": [q.graph_id for q in questions],
+        "ordering": [q.ordering for q in questions],
+        "kind": [q.kind for q in questions],
+        "node": [q.node for q in questions],
+        "gold": [answer_text(q.gold) for q in questions],
+        "answer": [t.strip() for t in texts],
+        "unparseable": [p is None for p in read],
+        "exact": [p == q.gold for p, q in zip(read, questions)],
+        "f1": [set_f1(p, q.gold) for p, q in zip(read, questions)],
+    })
+
+
+def by_kind(questions: list[Question], texts: list[str], graph_blind_too: bool = True) -> list[dict]:
+    """Per kind of question: accuracy, F1 and unparseable answers, and the graph-blind reader's
+    accuracy and F1 on the same questions."""
+    rows = []
+    for kind in dict.fromkeys(q.kind for q in questions):
+        picked = [i for i, q in enumerate(questions) if q.kind == kind]
+        asked, gold = [questions[i] for i in picked], [questions[i].gold for i in picked]
+        row = {"kind": kind, **score(parsed(asked, [texts[i] for i in picked]), gold)}
+        if graph_blind_too:
+            blind = score(graph_blind([q.question for q in asked], gold), gold)
+            row |= {"graph_blind_accuracy": blind["accuracy"], "graph_blind_f1": blind["f1"]}
+        rows.append(row)
+    return rows
+
+
+def ranked_heads(scores: pd.DataFrame) -> list[tuple[int, int]]:
+    """Heads from best to worst by parent accuracy (the better of the two directions, as
+    head_scores reports it); ties to the lower layer, then head."""
+    best = scores[[f"parent_acc_{d}" for d in DIRECTIONS]].max(axis=1).to_numpy()
+    order = np.lexsort((scores["head"].to_numpy(), scores["layer"].to_numpy(), -best))
+    return [(int(scores["layer"].iloc[i]), int(scores["head"].iloc[i])) for i in order]
+
+
+def head_counts(n_heads: int, counts: list[int] | None = None) -> list[int]:
+    """1, 2, 4, 8, ... and every head, or the configured counts (each at most every head)."""
+    if counts is not None:
+        bad = [n for n in counts if not 1 <= n <= n_heads]
+        if bad:
+            raise ValueError(f"ablation counts {bad}: the model has {n_heads} heads; accepted: 1..{n_heads}")
+        return sorted(set(counts))
+    powers = [2 ** i for i in range(n_heads.bit_length()) if 2 ** i < n_heads]
+    return powers + [n_heads]
+
+
+def random_heads(every: list[tuple[int, int]], n: int, draw: int, seed: int) -> list[tuple[int, int]]:
+    """Draw ``draw`` of ``n`` random heads: seeded by (seed, n, draw), so a config gives the same draws."""
+    rng = np.random.default_rng([seed, n, draw])
+    return [every[i] for i in sorted(rng.choice(len(every), size=n, replace=False))]
+
+
+def reference_batches(bridge, questions: list[Question], batch_size: int):
+    """(ids, mask) batches of the reference questions' texts, left-padded as answering pads them."""
+    rows = [token_ids(bridge.tokenizer, q.text) for q in questions]
+    for start in range(0, len(rows), batch_size):
+        yield left_pad(rows[start:start + batch_size], pad_id(bridge.tokenizer))
+
+
+def ablation_curve(bridge, questions: list[Question], reference: list[Question], scores: pd.DataFrame,
+                   settings: dict, ablation: dict) -> pd.DataFrame:
+    """Accuracy with the top-n heads, and with n random heads (``ablation["draws"]`` seeded draws),
+    mean-ablated, for each n of ``ablation["counts"]`` (None: powers of two and every head)."""
+    means = interventions.head_output_means(bridge, reference_batches(bridge, reference, settings["batch_size"]))
+    ranked = ranked_heads(scores)
+    every = sorted(ranked)
+    rows = []
+
+    def measure(n: int, heads: str, draw: int | None, chosen: list[tuple[int, int]]) -> None:
+        texts = answer(bridge, questions, settings, lambda mask: interventions.ablation_hooks(means, chosen),
+                       desc=f"ablate {heads} {n}")
+        for row in by_kind(questions, texts, graph_blind_too=False):
+            rows.append({"n_ablated": n, "heads": heads, "draw": draw, **row,
+                         "ablated": " ".join(f"L{layer}H{head}" for layer, head in chosen)})
+
+    measure(0, "none", None, [])
+    for n in head_counts(len(every), ablation.get("counts")):
+        measure(n, "top", None, ranked[:n])
+        for draw in range(ablation["draws"]):
+            measure(n, "random", draw, random_heads(every, n, draw, ablation["seed"]))
+    return pd.DataFrame(rows).astype({"draw": "Int64"})
+
+
+def sink_sweep(bridge, questions: list[Question], settings: dict, gs: list[float], layers) -> pd.DataFrame:
+    """Accuracy with the sink's attention scaled by each g (its mass moved to the other keys) in
+    ``layers``, on the prompt pass."""
+    n_layers = bridge.cfg.n_layers
+    interventions.chosen_layers(layers, n_layers)  # a bad layer fails before any answer
+    rows = []
+    for g in gs:
+        texts = answer(bridge, questions, settings, lambda mask: interventions.sink_hooks(n_layers, g, layers, mask),
+                       desc=f"sink g={g}")
+        rows += [{"g": g, "layers": "all" if layers == "all" else " ".join(map(str, layers)), **row}
+                 for row in by_kind(questions, texts, graph_blind_too=False)]
+    return pd.DataFrame(rows)

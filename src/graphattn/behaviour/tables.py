@@ -1,0 +1,47 @@
+"""The behaviour table: each model's answers beside its random-init control and the graph-blind
+reader, with what ablating every head and moving mass off the sink do to them."""
+
+from __future__ import annotations
+
+import pandas as pd
+
+KEYS = ["model", "graph_set", "notation", "kind"]
+
+
+def behaviour_table(runs: list[dict], summaries: list[pd.DataFrame], curves: list[pd.DataFrame],
+                    sweeps: list[pd.DataFrame], probe_sweeps: list[pd.DataFrame], controls: dict[str, str]) -> pd.DataFrame:
+    """One row per model x graph set x notation x kind of question.
+
+    Columns: accuracy, f1, unparseable, n_questions, graph_blind_accuracy, control_accuracy,
+    control_f1 (the model's "-random" twin on the same questions), accuracy_all_ablated (every head
+    mean-ablated), accuracy_top_ablated and accuracy_random_ablated (the curve's midpoint count:
+    its top heads, the mean of its random draws), accuracy_g<g> for each g of the sink sweep and
+    <probe>_f1_g<g>, the probe's test F1 (mean over seeds) on the dump taken under that g.
+    """
+    rows = []
+    for run, summary, curve, sweep, probed in zip(runs, summaries, curves, sweeps, probe_sweeps, strict=True):
+        probe_f1 = {f"{probe}_f1_g{g:g}": f1 for (probe, g), f1 in probed.groupby(["probe", "g"], sort=False)["f1"].mean().items()}
+        for row in summary.to_dict("records"):
+            kind_curve = curve[curve["kind"] == row["kind"]]
+            counts = sorted(kind_curve.loc[kind_curve["heads"] == "top", "n_ablated"])
+            mid = counts[(len(counts) - 1) // 2]
+            at = kind_curve[kind_curve["n_ablated"] == mid]
+            extra = {
+                "accuracy_all_ablated": kind_curve.loc[kind_curve["n_ablated"] == counts[-1], "accuracy"].mean()
+                if counts[-1] == kind_curve["n_ablated"].max() else float("nan"),
+                "n_mid": mid,
+                "accuracy_top_ablated": at.loc[at["heads"] == "top", "accuracy"].mean(),
+                "accuracy_random_ablated": at.loc[at["heads"] == "random", "accuracy"].mean(),
+            }
+            kind_sweep = sweep[sweep["kind"] == row["kind"]]
+            extra |= {f"accuracy_g{g:g}": a for g, a in zip(kind_sweep["g"], kind_sweep["accuracy"])}
+            rows.append({**run, **row, **extra, **probe_f1})
+    table = pd.DataFrame(rows)
+    own = table.set_index(KEYS)
+    control_rows = [own.loc[(controls[m], g, n, k)] if controls.get(m) and (controls[m], g, n, k) in own.index else None
+                    for m, g, n, k in own.index]
+    table["control_accuracy"] = [r["accuracy"] if r is not None else float("nan") for r in control_rows]
+    table["control_f1"] = [r["f1"] if r is not None else float("nan") for r in control_rows]
+    first = KEYS + ["accuracy", "f1", "graph_blind_accuracy", "control_accuracy", "control_f1", "unparseable",
+                    "n_questions"]
+    return table[first + [c for c in table.columns if c not in first]]

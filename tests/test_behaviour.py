@@ -1,0 +1,218 @@
+"""The model's own answers (graphattn.behaviour): the answer parser, the questions, greedy
+decoding through the TransformerBridge, SLASH-style sink redistribution and head mean-ablation.
+Models are tiny random-weight toys built here (real Llama architecture, real bridge)."""
+
+from pathlib import Path
+
+import numpy as np
+import pandas as pd
+import pytest
+import torch
+
+from graphattn import graphs, prompts, toy
+from graphattn.attention import drop_first_token
+from graphattn.behaviour import answers, decode, interventions, questions, runs
+from graphattn.datasets import split_graphs
+from graphattn.models import load_bridge
+
+NAMES = ["A", "B", "C", "D"]
+
+
+@pytest.fixture(scope="module")
+def toy_folder(tmp_path_factory):
+    """A 2-layer, 2-head random toy: its answers are noise, but every number below is exact."""
+    folder = tmp_path_factory.mktemp("toy") / "model"
+    tokenizer = toy.build_tokenizer("letters")
+    toy.save_folder(Path(folder), toy.build_model(len(tokenizer), 2, 2, 16, seed=0), tokenizer)
+    return str(folder)
+
+
+@pytest.fixture(scope="module")
+def bridge(toy_folder):
+    return load_bridge(toy_folder)
+
+
+def test_the_parser_reads_lists_in_any_order_and_none_and_counts_what_it_cannot_read():
+    assert answers.parse_answer(" A, B.", NAMES) == {"A", "B"}
+    assert answers.parse_answer(" B and A", NAMES) == {"A", "B"}
+    assert answers.parse_answer(" C, A and B.\nParents of D:", NAMES) == {"A", "B", "C"}
+    assert answers.parse_answer(" none.", NAMES) == frozenset()
+    for unreadable in [" E", " the parents are A", "", " A B", " ,"]:
+        assert answers.parse_answer(unreadable, NAMES) is None, unreadable
+    scored = answers.score([frozenset("AB"), None, frozenset(), frozenset("A")],
+                           [frozenset("AB"), frozenset("C"), frozenset("A"), frozenset("AB")])
+    assert scored == {"n_questions": 4, "accuracy": 0.25, "f1": pytest.approx((1 + 0 + 0 + 2 / 3) / 4), "unparseable": 1}
+
+
+def test_the_graph_blind_reader_answers_each_question_text_with_its_commonest_answer():
+    asked = ["Parents of B:", "Parents of B:", "Parents of B:", "Parents of A:"]
+    gold = [frozenset("A"), frozenset("A"), frozenset("C"), frozenset()]
+    blind = answers.graph_blind(asked, gold)
+    assert blind == [frozenset("A")] * 3 + [frozenset()]
+    assert answers.score(blind, gold)["accuracy"] == 0.75
+
+
+def made_graphs(n=12):
+    return graphs.generate(3, 4, 0.5, n, seed=0, naming="letters")
+
+
+def test_questions_follow_the_probes_test_split_with_one_fixed_prefix_of_training_examples():
+    made = made_graphs()
+    rendered = [{"graph_id": p.graph_id, "ordering": p.ordering, "text": p.text} for p in prompts.render_all(made, "arrow", 2, 0)]
+    split = {"train": 0.5, "val": 0.25, "seed": 0}
+    settings = {"format": "few_shot", "kinds": ["parents", "children"], "shots": 2, "seed": 0, "max_prompts": None}
+    asked = questions.build(made, rendered, settings, split)
+    parts = split_graphs(len(made), 0.5, 0.25, 0)  # graph ids are 0..11, in order
+    test_ids = {g.id for g, part in zip(made, parts) if part == 2}
+    train_texts = {r["text"] for r in rendered if parts[r["graph_id"]] == 0}
+    assert {q.graph_id for q in asked} == test_ids
+    assert len(asked) == sum(2 * 2 * made[i].n_nodes for i in test_ids)  # 2 orderings x 2 kinds x nodes
+    for q in asked:
+        graph = made[q.graph_id]
+        adj = graph.adjacency()
+        node = graph.nodes.index(q.node)
+        truth = adj[:, node] if q.kind == "parents" else adj[node]
+        assert q.gold == {graph.nodes[i] for i in np.nonzero(truth)[0]}
+        *shots, last = q.text.split("\n")
+        assert len(shots) == 2 and all(s.split(". ")[0] + "." in {t + "." for t in train_texts} for s in shots)
+        assert last.endswith(f". {q.question}")
+    prefixes = {(q.kind, q.text.rsplit("\n", 1)[0]) for q in asked}
+    assert len(prefixes) == 2  # one prefix per kind
+    trained = questions.build(made, rendered, {**settings, "format": "trained"}, split)
+    assert all("\n" not in q.text for q in trained)
+    with pytest.raises(ValueError, match="has no chat template; accepted for this model: few_shot"):
+        questions.build(made, rendered, {**settings, "format": "chat"}, split, toy.build_tokenizer("letters"))
+
+
+def test_left_padded_batches_give_each_prompt_the_logits_it_has_alone(bridge):
+    texts = ["A -> B. Parents of B:", "A -> B, B -> C, A -> C, C -> D. Children of A:"]
+    rows = [decode.token_ids(bridge.tokenizer, t) for t in texts]
+    ids, mask = decode.left_pad(rows, 0)
+    with torch.inference_mode():
+        batched = bridge(ids, attention_mask=mask, return_type="logits")[:, -1]
+        for row, tokens in enumerate(rows):
+            alone = bridge(torch.tensor([tokens]), return_type="logits")[0, -1]
+            torch.testing.assert_close(batched[row], alone, atol=1e-5, rtol=1e-4)
+
+
+HAND = torch.tensor([[1.0, 0.0, 0.0, 0.0],
+                     [0.6, 0.4, 0.0, 0.0],
+                     [0.5, 0.3, 0.2, 0.0],
+                     [0.1, 0.2, 0.3, 0.4]])[None, None]  # [batch 1, head 1, q, k]
+
+
+def test_sink_redistribution_follows_the_formula_and_keeps_rows_distributions():
+    g = 0.6
+    out = interventions.redistribute_sink(HAND, g, torch.tensor([0]))
+    for q in range(1, 4):
+        p = HAND[0, 0, q]
+        expected = p * (1 + (1 - g) * p[0] / p[1:].sum())
+        expected[0] = g * p[0]
+        torch.testing.assert_close(out[0, 0, q], expected)
+    torch.testing.assert_close(out[0, 0, 0], HAND[0, 0, 0])  # only the sink to give to: unchanged
+    torch.testing.assert_close(out.sum(-1), torch.ones(1, 1, 4))
+    torch.testing.assert_close(out[0, 0, 2], torch.tensor([0.3, 0.42, 0.28, 0.0]))  # by hand
+    assert interventions.redistribute_sink(HAND, 1.0, torch.tensor([0])) is HAND
+
+
+def test_g_zero_is_the_renormalisation_that_sink_drop_applies_when_reading():
+    out = interventions.redistribute_sink(HAND, 0.0, torch.tensor([0]))
+    torch.testing.assert_close(out[..., 1:, :], drop_first_token(HAND)[..., 1:, :])
+    # A left-padded row: its sink is its first real token, not position 0.
+    padded = torch.tensor([[0.0, 0.0, 0.0], [0.0, 1.0, 0.0], [0.0, 0.25, 0.75]])[None, None]
+    sink = interventions.sink_positions(torch.tensor([[0, 1, 1]]))
+    assert sink.tolist() == [1]
+    torch.testing.assert_close(interventions.redistribute_sink(padded, 0.0, sink)[0, 0, 2], torch.tensor([0.0, 0.0, 1.0]))
+
+
+def test_g_one_gives_the_outputs_of_no_intervention_and_other_gs_change_them(bridge):
+    texts = ["A -> B, B -> C. Parents of C:", "C -> A. Children of C:"]
+    ids, mask = decode.left_pad([decode.token_ids(bridge.tokenizer, t) for t in texts], 0)
+    with torch.inference_mode():
+        plain = bridge(ids, attention_mask=mask, return_type="logits")
+        same = bridge.run_with_hooks(ids, attention_mask=mask, return_type="logits",
+                                     fwd_hooks=interventions.sink_hooks(2, 1.0, "all", mask))
+        moved = bridge.run_with_hooks(ids, attention_mask=mask, return_type="logits",
+                                      fwd_hooks=interventions.sink_hooks(2, 0.3, "all", mask))
+    assert torch.equal(plain, same)
+    assert not torch.allclose(plain, moved, atol=1e-4)
+    assert runs.greedy_answers(bridge, texts, 2, 3, progress=False) == runs.greedy_answers(
+        bridge, texts, 2, 3, lambda m: interventions.sink_hooks(2, 1.0, "all", m), progress=False)
+    with pytest.raises(ValueError, match=r"sink layers \[5\]: the model has layers 0..1"):
+        interventions.sink_hooks(2, 0.5, [5], mask)
+
+
+def test_sink_redistribution_touches_only_the_prompts_query_rows(bridge):
+    seen = {}
+    text = "A -> B, B -> C. Parents of C:"
+    ids = torch.tensor([decode.token_ids(bridge.tokenizer, text)])
+    prompt = ids.shape[1] - 3  # the last three positions play generated tokens
+    capture = [("blocks.0.attn.hook_pattern", lambda p, hook: seen.setdefault(len(seen), p.clone()))]
+    with torch.inference_mode():
+        bridge.run_with_hooks(ids, fwd_hooks=capture)
+        hooks = interventions.sink_hooks(2, 0.0, [0], torch.ones(1, prompt, dtype=torch.long))
+        bridge.run_with_hooks(ids, fwd_hooks=hooks + capture)
+    before, after = seen[0], seen[1]  # capture runs after the edit
+    torch.testing.assert_close(after[..., prompt:, :], before[..., prompt:, :])
+    assert (after[..., 1:prompt, 0] == 0).all() and (before[..., 1:prompt, 0] > 0).all()
+
+
+def test_head_means_replace_only_the_chosen_heads_output(bridge):
+    texts = ["A -> B. Parents of B:", "B -> C, A -> C. Children of B:"]
+    batches = [decode.left_pad([decode.token_ids(bridge.tokenizer, t) for t in texts], 0)]
+    means = interventions.head_output_means(bridge, batches)
+    assert means.shape == (2, 2, bridge.cfg.d_head)
+    seen = {}
+    capture = [("blocks.1.attn.hook_z", lambda z, hook: seen.setdefault(len(seen), interventions.as_heads(z, 2).clone()))]
+    ids, mask = batches[0]
+    with torch.inference_mode():
+        bridge.run_with_hooks(ids, attention_mask=mask, fwd_hooks=capture)
+        bridge.run_with_hooks(ids, attention_mask=mask, fwd_hooks=interventions.ablation_hooks(means, [(1, 0)]) + capture)
+    plain, ablated = seen[0], seen[1]
+    assert torch.equal(ablated[:, :, 1], plain[:, :, 1])
+    assert torch.allclose(ablated[:, :, 0], means[1, 0].expand_as(ablated[:, :, 0]))
+    real = mask.bool()
+    torch.testing.assert_close(plain[real][:, 0].mean(0), means[1, 0], atol=1e-5, rtol=1e-4)
+
+
+def test_the_same_config_draws_the_same_random_heads_and_the_same_curve(bridge):
+    every = [(layer, head) for layer in range(2) for head in range(2)]
+    assert runs.random_heads(every, 2, 0, seed=7) == runs.random_heads(every, 2, 0, seed=7)
+    draws = {tuple(runs.random_heads(every, 2, d, seed=7)) for d in range(6)}
+    assert len(draws) > 1  # the draws differ from each other
+    assert runs.head_counts(4) == [1, 2, 4] and runs.head_counts(270)[-3:] == [128, 256, 270]
+    scores = pd.DataFrame({"layer": [0, 0, 1, 1], "head": [0, 1, 0, 1], "parent_acc_child_to_parent": [0.1, 0.9, 0.5, 0.5],
+                           "parent_acc_parent_to_child": [0.2, 0.0, 0.6, 0.5]})
+    assert runs.ranked_heads(scores) == [(0, 1), (1, 0), (1, 1), (0, 0)]
+    made = made_graphs()
+    rendered = [{"graph_id": p.graph_id, "ordering": p.ordering, "text": p.text} for p in prompts.render_all(made, "arrow", 1, 0)]
+    settings = {"format": "trained", "kinds": ["parents"], "shots": 0, "seed": 0, "max_prompts": 2, "batch_size": 4,
+                "max_new_tokens": 3}
+    asked = questions.build(made, rendered, settings, {"train": 0.5, "val": 0.25, "seed": 0})
+    reference = questions.build(made, rendered, settings, {"train": 0.5, "val": 0.25, "seed": 0}, part="val")
+    ablation = {"draws": 2, "seed": 3, "counts": None}
+    first = runs.ablation_curve(bridge, asked, reference, scores, settings, ablation)
+    second = runs.ablation_curve(bridge, asked, reference, scores, settings, ablation)
+    pd.testing.assert_frame_equal(first, second)
+    assert first["heads"].tolist() == ["none"] + ["top", "random", "random"] * 3
+    assert first["n_ablated"].tolist() == [0] + [1] * 3 + [2] * 3 + [4] * 3
+    assert first.loc[1, "ablated"] == "L0H1"
+
+
+def test_a_dump_under_g_one_is_the_plain_dump_and_a_lower_g_moves_node_matrices(bridge, toy_folder, tmp_path):
+    from graphattn import datasets
+    from graphattn.attention import dump_attention
+    from graphattn.behaviour.sink_probes import dataset_under
+
+    made = made_graphs()
+    prompts.save(tmp_path / "p.jsonl", prompts.render_all(made, "arrow", 2, 0))
+    split = {"train": 0.5, "val": 0.25, "seed": 0}
+    dump_attention(str(tmp_path / "p.jsonl"), str(tmp_path / "d.npy"), str(tmp_path / "d.json"), toy_folder,
+                   max_nodes=4, batch_size=5)
+    plain = datasets.combine(str(tmp_path / "d.npy"), str(tmp_path / "d.json"), str(tmp_path / "p.jsonl"), made, 4, "all",
+                             0.5, 0.25, 0)
+    same = dataset_under(bridge, str(tmp_path / "p.jsonl"), made, 4, 5, split, 1.0, [0, 1], tmp_path)
+    moved = dataset_under(bridge, str(tmp_path / "p.jsonl"), made, 4, 5, split, 0.3, [0, 1], tmp_path)
+    np.testing.assert_array_equal(same["x"], plain["x"])
+    assert np.abs(moved["x"] - plain["x"]).max() > 1e-2
+    np.testing.assert_array_equal(moved["adj"], plain["adj"])

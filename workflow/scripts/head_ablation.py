@@ -1,0 +1,21 @@
+import pandas as pd
+import torch
+
+from graphattn import plots
+from graphattn.atomic import write_text
+from graphattn.behaviour import runs
+from graphattn.rule_log import log_to
+
+with log_to(snakemake.log[0]) as log:
+    torch.set_num_threads(snakemake.threads)
+    model, settings, ablation = snakemake.params.model, snakemake.params.settings, snakemake.params.ablation
+    bridge = runs.load_model(model)
+    load = lambda part: runs.load_questions(bridge, snakemake.input.graphs, snakemake.input.prompts,  # noqa: E731
+                                            settings, snakemake.params.split, part, ablation["max_prompts"])
+    # Head means from the validation prompts' questions; accuracy on the test prompts' questions.
+    curve = runs.ablation_curve(bridge, load("test"), load("val"), pd.read_csv(snakemake.input.scores), settings,
+                                ablation)
+    write_text(snakemake.output.csv, curve.to_csv(index=False, float_format="%.4f"))
+    plots.ablation_curve(curve, snakemake.output.png, "{model} / {graph_set} / {notation}".format(**snakemake.wildcards))
+    top = curve[curve["heads"] == "top"].groupby("n_ablated")["accuracy"].mean()
+    log.info("accuracy with the top-n heads ablated: %s", ", ".join(f"{n}: {a:.3f}" for n, a in top.items()))
