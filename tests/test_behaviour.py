@@ -216,3 +216,30 @@ def test_a_dump_under_g_one_is_the_plain_dump_and_a_lower_g_moves_node_matrices(
     np.testing.assert_array_equal(same["x"], plain["x"])
     assert np.abs(moved["x"] - plain["x"]).max() > 1e-2
     np.testing.assert_array_equal(moved["adj"], plain["adj"])
+
+
+@pytest.mark.parametrize("architecture", ["llama", "qwen2", "gemma2"])
+def test_cached_greedy_steps_equal_a_full_recomputation(architecture, tmp_path):
+    # The seed's architectures (tiny random weights): each cached decoding step must give the
+    # logits of the whole left-padded sequence run again, with and without a prompt-pass hook.
+    import tiny_models
+    from transformers import DynamicCache
+
+    folder = tmp_path / architecture
+    tiny_models.build(architecture, folder)
+    model = load_bridge(str(folder))
+    texts = ["A -> B. Parents of B:", "A -> B, B -> C, A -> C, C -> D. Children of A:"]
+    ids, mask = decode.left_pad([decode.token_ids(model.tokenizer, t) for t in texts], decode.pad_id(model.tokenizer))
+    for hooks in ([], interventions.sink_hooks(model.cfg.n_layers, 0.4, "all", mask)):
+        cache, seq, seq_mask = DynamicCache(), ids, mask
+        with torch.inference_mode(), model.hooks(fwd_hooks=hooks), decode.cache_kwarg_adapter(model):
+            cached = model(ids, attention_mask=mask, return_type="logits", cache=cache, use_cache=True)[:, -1]
+            for _ in range(3):
+                full = model(seq, attention_mask=seq_mask, return_type="logits")[:, -1]
+                torch.testing.assert_close(cached, full, atol=1e-4, rtol=1e-4)
+                token = full.argmax(-1, keepdim=True)
+                seq, seq_mask = torch.cat([seq, token], 1), torch.cat([seq_mask, torch.ones_like(token)], 1)
+                cached = model(token, attention_mask=seq_mask, return_type="logits", cache=cache, use_cache=True)[:, -1]
+        answers = decode.greedy_batch(model, ids, mask, 3, hooks)
+        for row, answer in enumerate(answers):
+            assert model.tokenizer.decode(seq[row, ids.shape[1]:], skip_special_tokens=True).startswith(answer)

@@ -1,15 +1,17 @@
 """Greedy answers through the TransformerBridge, in batches of similar length, with hooks.
 
-Prompts are left-padded, so every row's last real token ends the batch. Each step runs the
-whole sequence again, without a key/value cache: TransformerBridge.generate's cache loses the
-context on this machine's TransformerLens 4 / transformers 5 (the second generated token's
-logits ignore the prompt; tests/test_behaviour.py), and the answers are a few tokens long.
-A hook is told how many positions are the prompt, so an intervention on the prompt pass only
-(a cached prefill) is the same edit on the prompt's query rows.
+Prompts are left-padded, so every row's last real token ends the batch. The prompt pass fills a
+key/value cache and each generated token then runs alone against it. TransformerBridge.generate
+is not used: on TransformerLens 4.3 with transformers 5.24 its cache loses the prompt (the second
+token's logits ignore it), because transformers now hands the cache to attention as ``cache``
+while the bridge's attention reads ``past_key_values``; ``cache_kwarg_adapter`` passes it on
+(tests/test_behaviour.py checks cached steps against a full recomputation). A hook sees the
+prompt pass (one query row per prompt position) and then one query row per generated token.
 """
 
 from __future__ import annotations
 
+from contextlib import contextmanager
 from typing import Callable
 
 import torch
@@ -17,8 +19,8 @@ from tqdm import tqdm
 
 from ..attention import length_batches
 
-# (attention mask of the padded prompts [batch, P]) -> the hooks to run the batch with; query
-# rows 0..P-1 of every pattern are the prompt's.
+# (attention mask of the padded prompts [batch, P]) -> the hooks to run the batch with; the
+# prompt's queries are the positions 0..P-1.
 Hooks = Callable[[torch.Tensor], list]
 STOPS = (".", "\n")  # an answer ends at its full stop or line end
 
@@ -45,24 +47,46 @@ def pad_id(tokenizer) -> int:
     return next(c for c in (tokenizer.pad_token_id, tokenizer.eos_token_id, 0) if c is not None)
 
 
+@contextmanager
+def cache_kwarg_adapter(bridge):
+    """While open, each attention bridge also gets the cache that transformers passes as ``cache``
+    under the name it reads, ``past_key_values`` (a no-op where transformers already uses that name)."""
+    def rename(module, args, kwargs):
+        if kwargs.get("cache") is not None and kwargs.get("past_key_values") is None:
+            kwargs["past_key_values"] = kwargs["cache"]
+        return args, kwargs
+
+    handles = [block.attn.register_forward_pre_hook(rename, with_kwargs=True) for block in bridge.blocks]
+    try:
+        yield
+    finally:
+        for handle in handles:
+            handle.remove()
+
+
 def greedy_batch(bridge, ids: torch.Tensor, mask: torch.Tensor, max_new_tokens: int, hooks: list) -> list[str]:
     """Each row's greedy continuation, up to its first stop (or end-of-sequence token)."""
+    from transformers import DynamicCache
+
     tokenizer = bridge.tokenizer
     eos = tokenizer.eos_token_id
+    cache = DynamicCache()
     new = torch.empty((ids.shape[0], 0), dtype=torch.long)
     done = torch.zeros(ids.shape[0], dtype=torch.bool)
     texts = [""] * ids.shape[0]
-    with torch.inference_mode(), bridge.hooks(fwd_hooks=hooks):
+    with torch.inference_mode(), bridge.hooks(fwd_hooks=hooks), cache_kwarg_adapter(bridge):
+        logits = bridge(ids, attention_mask=mask, return_type="logits", cache=cache, use_cache=True)
         for _ in range(max_new_tokens):
-            seq, seq_mask = torch.cat([ids, new], 1), torch.cat([mask, torch.ones_like(new)], 1)
-            logits = bridge(seq, attention_mask=seq_mask, return_type="logits")
-            new = torch.cat([new, logits[:, -1].argmax(-1, keepdim=True)], 1)
+            token = logits[:, -1].argmax(-1, keepdim=True)
+            new = torch.cat([new, token], 1)
             for row in range(len(texts)):
                 if not done[row]:
                     texts[row] = tokenizer.decode(new[row], skip_special_tokens=True)
-                    done[row] = int(new[row, -1]) == eos or any(s in texts[row] for s in STOPS)
+                    done[row] = int(token[row]) == eos or any(s in texts[row] for s in STOPS)
             if done.all():
                 break
+            mask = torch.cat([mask, torch.ones_like(token)], 1)
+            logits = bridge(token, attention_mask=mask, return_type="logits", cache=cache, use_cache=True)
     return texts
 
 

@@ -48,16 +48,18 @@ def chosen_layers(layers: list[int] | str, n_layers: int) -> list[int]:
 
 
 def sink_hooks(n_layers: int, g: float, layers: list[int] | str, prompt_mask: torch.Tensor) -> list:
-    """Hooks redistributing the sink in ``layers`` on the prompt pass only: the query rows of the
-    prompt (``prompt_mask`` [batch, P], its first P positions); rows of generated tokens, which a
-    cached decoder computes after the prompt pass, stay as they are."""
+    """Hooks redistributing the sink in ``layers`` on the prompt pass only: the queries at the
+    prompt's positions (``prompt_mask`` [batch, P], positions 0..P-1); queries of generated
+    tokens (one row per cached decoding step, or the last rows of a full pass) stay as they are."""
     sink, width = sink_positions(prompt_mask), prompt_mask.shape[1]
 
     def hook(pattern, hook):
-        if g == 1.0:
+        n_queries, n_keys = pattern.shape[-2:]
+        in_prompt = width - (n_keys - n_queries)  # query rows whose position is below P
+        if g == 1.0 or in_prompt <= 0:
             return pattern
         pattern = pattern.clone()
-        pattern[:, :, :width] = redistribute_sink(pattern[:, :, :width], g, sink)
+        pattern[:, :, :in_prompt] = redistribute_sink(pattern[:, :, :in_prompt], g, sink)
         return pattern
 
     return [(f"blocks.{layer}.attn.hook_pattern", hook) for layer in chosen_layers(layers, n_layers)]
