@@ -44,12 +44,22 @@ def test_the_parser_reads_lists_in_any_order_and_none_and_counts_what_it_cannot_
     assert scored == {"n_questions": 4, "accuracy": 0.25, "f1": pytest.approx((1 + 0 + 0 + 2 / 3) / 4), "unparseable": 1}
 
 
-def test_the_graph_blind_reader_answers_each_question_text_with_its_commonest_answer():
-    asked = ["Parents of B:", "Parents of B:", "Parents of B:", "Parents of A:"]
-    gold = [frozenset("A"), frozenset("A"), frozenset("C"), frozenset()]
-    blind = answers.graph_blind(asked, gold)
-    assert blind == [frozenset("A")] * 3 + [frozenset()]
-    assert answers.score(blind, gold)["accuracy"] == 0.75
+def test_the_graph_blind_reader_answers_each_question_text_with_its_commonest_answer_on_other_graphs():
+    reference = [("Parents of B:", frozenset("A")), ("Parents of B:", frozenset("A")), ("Parents of B:", frozenset("C")),
+                 ("Parents of A:", frozenset()), ("Parents of C:", frozenset()), ("Parents of E:", frozenset())]
+    asked = ["Parents of B:", "Parents of A:", "Parents of D:"]  # D is never asked in the reference
+    blind = answers.graph_blind(asked, reference)
+    assert blind == [frozenset("A"), frozenset(), frozenset()]  # D: the commonest answer of all, "none"
+    assert answers.score(blind, [frozenset("A"), frozenset("B"), frozenset()])["accuracy"] == pytest.approx(2 / 3)
+
+
+def test_the_reference_is_every_node_of_the_training_graphs():
+    made = made_graphs()
+    rendered = [{"graph_id": p.graph_id, "ordering": p.ordering, "text": p.text} for p in prompts.render_all(made, "arrow", 2, 0)]
+    reference = questions.reference_answers(made, rendered, ["parents"], {"train": 0.5, "val": 0.25, "seed": 0})
+    train = [g for g, part in zip(made, split_graphs(len(made), 0.5, 0.25, 0)) if part == 0]
+    assert len(reference) == sum(g.n_nodes for g in train)  # once per graph, not per ordering
+    assert reference[0] == (f"Parents of {train[0].nodes[0]}:", questions.related(train[0], "parents", 0))
 
 
 def made_graphs(n=12):
@@ -181,6 +191,9 @@ def test_the_same_config_draws_the_same_random_heads_and_the_same_curve(bridge):
     draws = {tuple(runs.random_heads(every, 2, d, seed=7)) for d in range(6)}
     assert len(draws) > 1  # the draws differ from each other
     assert runs.head_counts(4) == [1, 2, 4] and runs.head_counts(270)[-3:] == [128, 256, 270]
+    assert runs.head_counts(270, [64, 1, "all", 16]) == [1, 16, 64, 270]
+    with pytest.raises(ValueError, match=r"counts \[300\]: the model has 270 heads; accepted: 1..270 or all"):
+        runs.head_counts(270, [300])
     scores = pd.DataFrame({"layer": [0, 0, 1, 1], "head": [0, 1, 0, 1], "parent_acc_child_to_parent": [0.1, 0.9, 0.5, 0.5],
                            "parent_acc_parent_to_child": [0.2, 0.0, 0.6, 0.5]})
     assert runs.ranked_heads(scores) == [(0, 1), (1, 0), (1, 1), (0, 0)]

@@ -99,6 +99,8 @@ CASES = [
       "accepted: causal LMs"]),
     (("behaviour",), {"models": ["gpt"]}, ["behaviour.models: 'gpt' is not a configured model", "accepted: names of `models`"]),
     (("behaviour",), {"models": ["toy"], "sink": {"g": [1.5]}}, ["behaviour.sink.g[0]: 1.5 is greater than the maximum of 1"]),
+    (("behaviour",), {"models": ["toy"], "notations": ["to"]},
+     ["behaviour.notations: ['to'] not in the config's notations", "accepted: ['arrow']"]),
     (("models", "minilm", "answer_format"), "trained",
      ["models.minilm.answer_format: 'trained' is the toy's own format", "accepted for minilm: few_shot or chat"]),
     (("layer_probes",), ["gcn"], ["layer_probes: 'gcn' has type 'gcn', which does not read one layer's heads",

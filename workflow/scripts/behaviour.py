@@ -12,7 +12,9 @@ with log_to(snakemake.log[0]) as log:
                                     snakemake.params.split)
     log.info("%d questions (%s format); the first reads:\n%s", len(questions), settings["format"], questions[0].text)
     texts = runs.answer(bridge, questions, settings)
-    summary = runs.pd.DataFrame(runs.by_kind(questions, texts))
+    reference = runs.load_reference(snakemake.input.graphs, snakemake.input.prompts, settings["kinds"],
+                                    snakemake.params.split)
+    summary = runs.pd.DataFrame(runs.by_kind(questions, texts, reference))
     for row in summary.itertuples():
         log.info("%s: exact %.3f (graph-blind %.3f), F1 %.3f, unparseable %d of %d", row.kind, row.accuracy,
                  row.graph_blind_accuracy, row.f1, row.unparseable, row.n_questions)

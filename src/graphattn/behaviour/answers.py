@@ -58,11 +58,14 @@ def score(predicted: list[frozenset[str] | None], gold: list[frozenset[str]]) ->
     }
 
 
-def graph_blind(questions: list[str], gold: list[frozenset[str]]) -> list[frozenset[str]]:
+def graph_blind(questions: list[str], reference: list[tuple[str, frozenset[str]]]) -> list[frozenset[str]]:
     """The answers of a reader who sees the question but not the graph: for each question text
-    ("Parents of C:") its commonest gold answer over these questions (ties: the first seen)."""
+    ("Parents of C:") its commonest answer among the ``reference`` (question text, answer) pairs,
+    those of other graphs (the training split; ties: the first seen), and for a text the
+    reference never asks, the commonest answer of all."""
     by_text: dict[str, Counter] = defaultdict(Counter)
-    for text, answer in zip(questions, gold):
+    for text, answer in reference:
         by_text[text][answer] += 1
+    overall = Counter(answer for _, answer in reference).most_common(1)[0][0]
     best = {text: counts.most_common(1)[0][0] for text, counts in by_text.items()}
-    return [best[text] for text in questions]
+    return [best.get(text, overall) for text in questions]

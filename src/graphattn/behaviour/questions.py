@@ -92,16 +92,31 @@ def question_text(fmt: str, graph_text: str, kind: str, name: str, examples: lis
     raise ValueError(f"behaviour format {fmt!r}; accepted: {list(FORMATS)}")
 
 
+def reference_answers(graphs: list[Graph], prompts: list[dict], kinds: list[str], split_settings: dict,
+                      part: str = "train") -> list[tuple[str, frozenset[str]]]:
+    """(question text, gold answer) of every node of every ``part``-split graph: what the
+    graph-blind reader learns its answers from."""
+    split = graph_split(prompts, split_settings)
+    by_id = {g.id: g for g in graphs}
+    return [(ask(kind, name), related(by_id[gid], kind, node))
+            for gid in sorted({p["graph_id"] for p in prompts if split[p["graph_id"]] == SPLITS[part]})
+            for kind in kinds for node, name in enumerate(by_id[gid].nodes)]
+
+
+def graph_split(prompts: list[dict], split_settings: dict) -> dict[int, int]:
+    """Graph id -> split, as the probes' datasets split them (datasets.position_dataset)."""
+    graph_ids = sorted({p["graph_id"] for p in prompts})
+    return dict(zip(graph_ids, split_graphs(len(graph_ids), split_settings["train"], split_settings["val"],
+                                            split_settings["seed"])))
+
+
 def build(graphs: list[Graph], prompts: list[dict], settings: dict, split_settings: dict,
           tokenizer=None, part: str = "test") -> list[Question]:
     """Every question (kinds x nodes) after each ``part``-split prompt, at most
     ``settings["max_prompts"]`` prompts (a seeded sample; None: all).
 
     ``settings``: format, kinds, shots, seed, max_prompts."""
-    # The probes' split: the same graphs are test graphs here (datasets.position_dataset).
-    graph_ids = sorted({p["graph_id"] for p in prompts})
-    split = dict(zip(graph_ids, split_graphs(len(graph_ids), split_settings["train"], split_settings["val"],
-                                             split_settings["seed"])))
+    split = graph_split(prompts, split_settings)  # the probes' test graphs are the test graphs here
     fmt = settings["format"]
     n_shots = 0 if fmt == "trained" else settings["shots"]
     examples = {kind: shots(graphs, prompts, split, kind, n_shots, settings["seed"]) for kind in settings["kinds"]}

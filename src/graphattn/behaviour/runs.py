@@ -38,6 +38,12 @@ def load_questions(bridge, graphs_path: str, prompts_path: str, settings: dict, 
     return question_set.build(graphs, prompt_io.load(prompts_path), settings, split, bridge.tokenizer, part)
 
 
+def load_reference(graphs_path: str, prompts_path: str, kinds: list[str], split: dict) -> list[tuple[str, frozenset[str]]]:
+    """What the graph-blind reader learns from: the training graphs' questions and answers."""
+    graphs, _ = graph_io.load(graphs_path)
+    return question_set.reference_answers(graphs, prompt_io.load(prompts_path), kinds, split)
+
+
 def answer(bridge, questions: list[Question], settings: dict, hooks=None, desc: str = "answers") -> list[str]:
     """The model's greedy answer to each question (settings: batch_size, max_new_tokens)."""
     return greedy_answers(bridge, [q.text for q in questions], settings["batch_size"], settings["max_new_tokens"],
@@ -64,16 +70,18 @@ def answer_table(questions: list[Question], texts: list[str]) -> pd.DataFrame:
     })
 
 
-def by_kind(questions: list[Question], texts: list[str], graph_blind_too: bool = True) -> list[dict]:
-    """Per kind of question: accuracy, F1 and unparseable answers, and the graph-blind reader's
-    accuracy and F1 on the same questions."""
+def by_kind(questions: list[Question], texts: list[str],
+            reference: list[tuple[str, frozenset[str]]] | None = None) -> list[dict]:
+    """Per kind of question: accuracy, F1 and unparseable answers; with ``reference`` (question
+    text, answer) pairs of the training graphs, the graph-blind reader's accuracy and F1 on the
+    same questions."""
     rows = []
     for kind in dict.fromkeys(q.kind for q in questions):
         picked = [i for i, q in enumerate(questions) if q.kind == kind]
         asked, gold = [questions[i] for i in picked], [questions[i].gold for i in picked]
         row = {"kind": kind, **score(parsed(asked, [texts[i] for i in picked]), gold)}
-        if graph_blind_too:
-            blind = score(graph_blind([q.question for q in asked], gold), gold)
+        if reference is not None:
+            blind = score(graph_blind([q.question for q in asked], reference), gold)
             row |= {"graph_blind_accuracy": blind["accuracy"], "graph_blind_f1": blind["f1"]}
         rows.append(row)
     return rows
@@ -87,12 +95,14 @@ def ranked_heads(scores: pd.DataFrame) -> list[tuple[int, int]]:
     return [(int(scores["layer"].iloc[i]), int(scores["head"].iloc[i])) for i in order]
 
 
-def head_counts(n_heads: int, counts: list[int] | None = None) -> list[int]:
-    """1, 2, 4, 8, ... and every head, or the configured counts (each at most every head)."""
+def head_counts(n_heads: int, counts: list[int | str] | None = None) -> list[int]:
+    """1, 2, 4, 8, ... and every head, or the configured counts ("all": every head)."""
     if counts is not None:
+        counts = [n_heads if n == "all" else n for n in counts]
         bad = [n for n in counts if not 1 <= n <= n_heads]
         if bad:
-            raise ValueError(f"ablation counts {bad}: the model has {n_heads} heads; accepted: 1..{n_heads}")
+            raise ValueError(f"behaviour.ablation.counts {bad}: the model has {n_heads} heads; accepted: 1..{n_heads} "
+                             f"or all")
         return sorted(set(counts))
     powers = [2 ** i for i in range(n_heads.bit_length()) if 2 ** i < n_heads]
     return powers + [n_heads]
@@ -123,7 +133,7 @@ def ablation_curve(bridge, questions: list[Question], reference: list[Question],
     def measure(n: int, heads: str, draw: int | None, chosen: list[tuple[int, int]]) -> None:
         texts = answer(bridge, questions, settings, lambda mask: interventions.ablation_hooks(means, chosen),
                        desc=f"ablate {heads} {n}")
-        for row in by_kind(questions, texts, graph_blind_too=False):
+        for row in by_kind(questions, texts):
             rows.append({"n_ablated": n, "heads": heads, "draw": draw, **row,
                          "ablated": " ".join(f"L{layer}H{head}" for layer, head in chosen)})
 
@@ -145,5 +155,5 @@ def sink_sweep(bridge, questions: list[Question], settings: dict, gs: list[float
         texts = answer(bridge, questions, settings, lambda mask: interventions.sink_hooks(n_layers, g, layers, mask),
                        desc=f"sink g={g}")
         rows += [{"g": g, "layers": "all" if layers == "all" else " ".join(map(str, layers)), **row}
-                 for row in by_kind(questions, texts, graph_blind_too=False)]
+                 for row in by_kind(questions, texts)]
     return pd.DataFrame(rows)
