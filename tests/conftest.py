@@ -84,7 +84,9 @@ def shared_run(tmp_path_factory, name: str, config: dict) -> Path:
         if not done.is_file():
             shutil.rmtree(workdir, ignore_errors=True)
             workdir.mkdir()
-            run_snakemake(workdir, "--cores", "2", config=config)
+            # A whole run: up to 30 minutes before it counts as hung (about 5 alone on a slow
+            # 2-core machine, several times that while another workflow shares the cores).
+            run_snakemake(workdir, "--cores", "2", config=config, timeout=1800)
             done.touch()
     return workdir
 
