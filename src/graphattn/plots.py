@@ -255,3 +255,28 @@ def sink_sweep(table: pd.DataFrame, probed: pd.DataFrame, path) -> None:
             ax.set_ylim(-0.02, 1.02)
             ax.legend(fontsize=6)
     save(fig, path)
+
+
+def layer_f1(table: pd.DataFrame, controls: dict[str, str], path) -> None:
+    """Test F1 by layer, one panel per model (that is not a control) x graph set x notation,
+    a line per probe, the control's dashed beside it."""
+    is_control = set(controls.values())
+    panels = [(key, rows) for key, rows in table.groupby(["model", "graph_set", "notation"], sort=False)
+              if key[0] not in is_control]
+    fig = new_figure(3.6 * len(panels), 3.2)
+    axes = fig.subplots(1, len(panels), squeeze=False)[0]
+    for ax, ((model, graph_set, notation), rows) in zip(axes, panels):
+        control = table[(table["model"] == controls.get(model)) & (table["graph_set"] == graph_set)
+                        & (table["notation"] == notation)]
+        for i, (probe, line) in enumerate(rows.groupby("probe", sort=False)):
+            colour = f"C{i}"
+            ax.plot(line["layer"], line["f1"], "o-", color=colour, label=probe)
+            theirs = control[control["probe"] == probe]
+            if len(theirs):
+                ax.plot(theirs["layer"], theirs["f1"], "x--", color=colour, alpha=0.7, label=f"{probe} (control)")
+        ax.set_ylim(-0.02, 1.02)
+        ax.set_xlabel("layer")
+        ax.set_ylabel("test F1")
+        ax.set_title(f"{model} / {graph_set} / {notation}", fontsize=9)
+    axes[0].legend(fontsize=7)
+    save(fig, path)
