@@ -260,6 +260,8 @@ def sink_sweep(table: pd.DataFrame, probed: pd.DataFrame, path) -> None:
 def layer_f1(table: pd.DataFrame, controls: dict[str, str], path) -> None:
     """Test F1 by layer, one panel per model (that is not a control) x graph set x notation,
     a line per probe, the control's dashed beside it."""
+    from matplotlib.ticker import MaxNLocator
+
     is_control = set(controls.values())
     panels = [(key, rows) for key, rows in table.groupby(["model", "graph_set", "notation"], sort=False)
               if key[0] not in is_control]
@@ -275,6 +277,7 @@ def layer_f1(table: pd.DataFrame, controls: dict[str, str], path) -> None:
             if len(theirs):
                 ax.plot(theirs["layer"], theirs["f1"], "x--", color=colour, alpha=0.7, label=f"{probe} (control)")
         ax.set_ylim(-0.02, 1.02)
+        ax.xaxis.set_major_locator(MaxNLocator(integer=True))
         ax.set_xlabel("layer")
         ax.set_ylabel("test F1")
         ax.set_title(f"{model} / {graph_set} / {notation}", fontsize=9)
