@@ -210,6 +210,11 @@ def test_the_same_config_draws_the_same_random_heads_and_the_same_curve(bridge):
     assert first["heads"].tolist() == ["none"] + ["top", "random", "random"] * 3
     assert first["n_ablated"].tolist() == [0] + [1] * 3 + [2] * 3 + [4] * 3
     assert first.loc[1, "ablated"] == "L0H1"
+    blind = questions.reference_answers(made, rendered, ["parents"], {"train": 0.5, "val": 0.25, "seed": 0})
+    beside = runs.ablation_curve(bridge, asked, reference, scores, settings, ablation, blind)
+    pd.testing.assert_frame_equal(beside.drop(columns=["graph_blind_accuracy", "graph_blind_f1"]), first)
+    expected = answers.score(answers.graph_blind([q.question for q in asked], blind), [q.gold for q in asked])
+    assert (beside["graph_blind_accuracy"] == expected["accuracy"]).all()
 
 
 def test_a_dump_under_g_one_is_the_plain_dump_and_a_lower_g_moves_node_matrices(bridge, toy_folder, tmp_path):
@@ -256,3 +261,26 @@ def test_cached_greedy_steps_equal_a_full_recomputation(architecture, tmp_path):
         answers = decode.greedy_batch(model, ids, mask, 3, hooks)
         for row, answer in enumerate(answers):
             assert model.tokenizer.decode(seq[row, ids.shape[1]:], skip_special_tokens=True).startswith(answer)
+
+
+def test_the_behaviour_table_puts_each_model_beside_its_control_and_the_curve_and_sweep_beside_both():
+    from graphattn.behaviour.tables import behaviour_table
+
+    def summary(accuracy):
+        return pd.DataFrame([{"kind": "parents", "n_questions": 10, "accuracy": accuracy, "f1": accuracy,
+                              "unparseable": 0, "graph_blind_accuracy": 0.2, "graph_blind_f1": 0.2}])
+
+    curve = pd.DataFrame({"kind": "parents", "n_ablated": [0, 1, 1, 1, 2, 2, 2, 4, 4, 4],
+                          "heads": ["none"] + ["top", "random", "random"] * 3,
+                          "accuracy": [0.9, 0.5, 0.7, 0.8, 0.3, 0.6, 0.4, 0.2, 0.2, 0.2]})
+    sweep = pd.DataFrame({"g": [1.0, 0.5], "kind": "parents", "accuracy": [0.9, 0.95]})
+    probed = pd.DataFrame({"g": [1.0, 1.0, 0.5, 0.5], "probe": "mlp", "seed": [0, 1, 0, 1], "f1": [0.8, 0.9, 0.7, 0.7]})
+    runs_ = [dict(model="toy", graph_set="s", notation="arrow"), dict(model="toy-random", graph_set="s", notation="arrow")]
+    table = behaviour_table(runs_, [summary(0.9), summary(0.1)], [curve, curve], [sweep, sweep], [probed, probed],
+                            {"toy": "toy-random"})
+    toy = table.iloc[0]
+    assert (toy["accuracy"], toy["control_accuracy"], toy["graph_blind_accuracy"]) == (0.9, 0.1, 0.2)
+    assert pd.isna(table.iloc[1]["control_accuracy"])  # a control has no control
+    assert (toy["n_mid"], toy["accuracy_top_mid"], toy["accuracy_random_mid"]) == (2, 0.3, 0.5)
+    assert (toy["n_max"], toy["accuracy_top_max"]) == (4, 0.2)
+    assert (toy["accuracy_g0.5"], toy["mlp_f1_g1"], toy["mlp_f1_g0.5"]) == (0.95, pytest.approx(0.85), 0.7)

@@ -220,6 +220,9 @@ def ablation_curve(curve: pd.DataFrame, path, title: str) -> None:
         ax.plot(rand.index, rand["mean"], "s--", label="random heads (mean)")
         ax.fill_between(rand.index, rand["min"], rand["max"], alpha=0.2, label="random heads (range)")
         ax.axhline(none, color="grey", lw=0.8, ls=":", label="nothing ablated")
+        if "graph_blind_accuracy" in curve:
+            blind = curve.loc[curve["kind"] == kind, "graph_blind_accuracy"].iloc[0]
+            ax.axhline(blind, color="black", lw=0.8, ls="-.", label="graph-blind reader")
         ax.set_xscale("log", base=2)
         ax.set_ylim(-0.02, 1.02)
         ax.set_xlabel("heads mean-ablated")

@@ -13,8 +13,10 @@ with log_to(snakemake.log[0]) as log:
     load = lambda part: runs.load_questions(bridge, snakemake.input.graphs, snakemake.input.prompts,  # noqa: E731
                                             settings, snakemake.params.split, part, ablation["max_prompts"])
     # Head means from the validation prompts' questions; accuracy on the test prompts' questions.
+    blind = runs.load_reference(snakemake.input.graphs, snakemake.input.prompts, settings["kinds"],
+                                snakemake.params.split)
     curve = runs.ablation_curve(bridge, load("test"), load("val"), pd.read_csv(snakemake.input.scores), settings,
-                                ablation)
+                                ablation, blind)
     write_text(snakemake.output.csv, curve.to_csv(index=False, float_format="%.4f"))
     plots.ablation_curve(curve, snakemake.output.png, "{model} / {graph_set} / {notation}".format(**snakemake.wildcards))
     top = curve[curve["heads"] == "top"].groupby("n_ablated")["accuracy"].mean()

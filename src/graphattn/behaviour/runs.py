@@ -8,13 +8,13 @@ import logging
 import numpy as np
 import pandas as pd
 
-from ..heads import DIRECTIONS
-from . import interventions
-from .answers import answer_text, graph_blind, parse_answer, score, set_f1
-from .decode import greedy_answers, left_pad, pad_id, token_ids
 from .. import graphs as graph_io
 from .. import prompts as prompt_io
+from ..heads import DIRECTIONS
+from . import interventions
 from . import questions as question_set
+from .answers import answer_text, graph_blind, parse_answer, score, set_f1
+from .decode import greedy_answers, left_pad, pad_id, token_ids
 from .questions import Question
 
 log = logging.getLogger(__name__)
@@ -122,9 +122,11 @@ def reference_batches(bridge, questions: list[Question], batch_size: int):
 
 
 def ablation_curve(bridge, questions: list[Question], reference: list[Question], scores: pd.DataFrame,
-                   settings: dict, ablation: dict) -> pd.DataFrame:
+                   settings: dict, ablation: dict, blind: list[tuple[str, frozenset[str]]] | None = None) -> pd.DataFrame:
     """Accuracy with the top-n heads, and with n random heads (``ablation["draws"]`` seeded draws),
-    mean-ablated, for each n of ``ablation["counts"]`` (None: powers of two and every head)."""
+    mean-ablated, for each n of ``ablation["counts"]`` (None: powers of two and every head). The
+    heads' means come from the ``reference`` questions; with ``blind`` (the graph-blind reader's
+    training pairs) every row also has its accuracy on the same questions."""
     means = interventions.head_output_means(bridge, reference_batches(bridge, reference, settings["batch_size"]))
     ranked = ranked_heads(scores)
     every = sorted(ranked)
@@ -133,7 +135,7 @@ def ablation_curve(bridge, questions: list[Question], reference: list[Question],
     def measure(n: int, heads: str, draw: int | None, chosen: list[tuple[int, int]]) -> None:
         texts = answer(bridge, questions, settings, lambda mask: interventions.ablation_hooks(means, chosen),
                        desc=f"ablate {heads} {n}")
-        for row in by_kind(questions, texts):
+        for row in by_kind(questions, texts, blind):
             rows.append({"n_ablated": n, "heads": heads, "draw": draw, **row,
                          "ablated": " ".join(f"L{layer}H{head}" for layer, head in chosen)})
 

@@ -13,10 +13,11 @@ def behaviour_table(runs: list[dict], summaries: list[pd.DataFrame], curves: lis
     """One row per model x graph set x notation x kind of question.
 
     Columns: accuracy, f1, unparseable, n_questions, graph_blind_accuracy, control_accuracy,
-    control_f1 (the model's "-random" twin on the same questions), accuracy_all_ablated (every head
-    mean-ablated), accuracy_top_ablated and accuracy_random_ablated (the curve's midpoint count:
-    its top heads, the mean of its random draws), accuracy_g<g> for each g of the sink sweep and
-    <probe>_f1_g<g>, the probe's test F1 (mean over seeds) on the dump taken under that g.
+    control_f1 (the model's "-random" twin on the same questions); from the ablation curve, at its
+    middle count n_mid the accuracy with the top-ranked heads ablated and the mean over the random
+    draws, and at its largest count n_max (every head, unless the counts stop earlier) the
+    accuracy, with the graph-blind reader's on the curve's questions (curve_graph_blind_accuracy); accuracy_g<g> for each g of the sink sweep and <probe>_f1_g<g>, the probe's test F1
+    (mean over seeds) on the dump taken under that g.
     """
     rows = []
     for run, summary, curve, sweep, probed in zip(runs, summaries, curves, sweeps, probe_sweeps, strict=True):
@@ -26,13 +27,16 @@ def behaviour_table(runs: list[dict], summaries: list[pd.DataFrame], curves: lis
             counts = sorted(kind_curve.loc[kind_curve["heads"] == "top", "n_ablated"])
             mid = counts[(len(counts) - 1) // 2]
             at = kind_curve[kind_curve["n_ablated"] == mid]
+            top = kind_curve[kind_curve["heads"] == "top"].set_index("n_ablated")["accuracy"]
             extra = {
-                "accuracy_all_ablated": kind_curve.loc[kind_curve["n_ablated"] == counts[-1], "accuracy"].mean()
-                if counts[-1] == kind_curve["n_ablated"].max() else float("nan"),
                 "n_mid": mid,
-                "accuracy_top_ablated": at.loc[at["heads"] == "top", "accuracy"].mean(),
-                "accuracy_random_ablated": at.loc[at["heads"] == "random", "accuracy"].mean(),
+                "accuracy_top_mid": top[mid],
+                "accuracy_random_mid": at.loc[at["heads"] == "random", "accuracy"].mean(),
+                "n_max": counts[-1],
+                "accuracy_top_max": top[counts[-1]],
             }
+            if "graph_blind_accuracy" in kind_curve:  # on the curve's own sample of questions
+                extra["curve_graph_blind_accuracy"] = kind_curve["graph_blind_accuracy"].iloc[0]
             kind_sweep = sweep[sweep["kind"] == row["kind"]]
             extra |= {f"accuracy_g{g:g}": a for g, a in zip(kind_sweep["g"], kind_sweep["accuracy"])}
             rows.append({**run, **row, **extra, **probe_f1})
