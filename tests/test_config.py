@@ -32,7 +32,7 @@ PROBE_TYPES = "['mlp', 'position', 'gcn', 'gine', 'logreg', 'best_head']"
 # (key path, bad value, fragments the message must contain: the key and the accepted values)
 CASES = [
     # unknown keys (typos)
-    (("modles",), {}, ["modles: unknown key", "accepted keys: ['analysis', 'graph_sets', 'k', 'models'"]),
+    (("modles",), {}, ["modles: unknown key", "accepted keys: ['analysis', 'behaviour', 'graph_sets', 'k', 'layer_probes', 'models'"]),
     (("graph_sets", "tiny", "colour"), "red", ["graph_sets.tiny.colour: unknown key", f"accepted keys: {TINY_NODE_KEYS}"]),
     (("probes", "mlp", "hiden"), 3, ["probes.mlp.hiden: unknown key", "'hidden'"]),
     (("probes", "mlp", "edge_weight"), "none", ["probes.mlp.edge_weight: unknown key", "'dropout'"]),
