@@ -130,7 +130,7 @@ rule behaviour_table:
         ),
     params:
         runs=lambda w: behaviour_runs(),
-        controls=canonical({m["control_of"]: name for name, m in config["models"].items() if m["control_of"]}),
+        controls=control_map(),
     log:
         "results/logs/behaviour_table.log",
     conda:

@@ -103,6 +103,11 @@ def dump_mem_mb(wildcards):
     return resources.dump_mem_mb(shape, entry["dtype"], entry["batch_size"], tokens)
 
 
+def control_map():
+    """Model -> its random-init control, for the tables that put them side by side."""
+    return canonical({m["control_of"]: name for name, m in config["models"].items() if m["control_of"]})
+
+
 def toy_settings():
     """The toy section but its graph set (whose settings come through toy_graph_settings)."""
     return canonical({key: value for key, value in config["toy"].items() if key != "graph_set"})

@@ -91,7 +91,7 @@ rule layer_table:
         ),
     params:
         runs=lambda w: layer_runs(),
-        controls=canonical({m["control_of"]: name for name, m in config["models"].items() if m["control_of"]}),
+        controls=control_map(),
     log:
         "results/logs/layer_table.log",
     conda:

@@ -21,7 +21,7 @@ rule ablation_table:
     params:
         runs=grid(),
         # model -> its random-init control
-        controls=canonical({m["control_of"]: name for name, m in config["models"].items() if m["control_of"]}),
+        controls=control_map(),
     log:
         "results/logs/ablation_table.log",
     conda:
