@@ -56,6 +56,7 @@ rule all:
         head_score_files(),
         analysis_files(),
         plot_files(),
+        summary_plot_files(),
         behaviour_targets(),
         layer_targets(),
     default_target: True

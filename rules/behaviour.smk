@@ -1,7 +1,8 @@
 # Does the model use what its heads encode? (graphattn.behaviour) For each model of
 # behaviour.models and its control: its answers to "Parents of X:" / "Children of X:" after
 # every test-split prompt, the accuracy as heads are mean-ablated (top-ranked against random),
-# and the accuracy as the sink's attention moves to the other keys (SLASH-style, prompt pass).
+# and the accuracy as the sink's attention moves to the other keys (SLASH-style, prompt pass);
+# the controls answer but are not intervened on (a random-init model has no answer to move).
 
 BEHAVIOUR_DIR = "results/behaviour/{model}/{graph_set}/{notation}"
 
@@ -113,9 +114,9 @@ localrules:
 rule behaviour_table:
     input:
         summaries=lambda w: behaviour_files("summary.csv"),
-        sweeps=lambda w: behaviour_files("sink_sweep.csv"),
-        sink_probes=lambda w: behaviour_files("sink_probes.csv"),
-        curves=lambda w: behaviour_files("head_ablation.csv"),
+        sweeps=lambda w: behaviour_files("sink_sweep.csv", intervened_runs()),
+        sink_probes=lambda w: behaviour_files("sink_probes.csv", intervened_runs()),
+        curves=lambda w: behaviour_files("head_ablation.csv", intervened_runs()),
     output:
         csv=report(
             "results/tables/behaviour.csv",
@@ -130,6 +131,7 @@ rule behaviour_table:
         ),
     params:
         runs=lambda w: behaviour_runs(),
+        intervened=lambda w: intervened_runs(),
         controls=control_map(),
     log:
         "results/logs/behaviour_table.log",

@@ -5,6 +5,7 @@ from pathlib import Path
 
 import graphattn.config
 import graphattn.gguf
+import graphattn.relations
 from graphattn import resources
 from graphattn.models import built_model_dir, resolve_model_path
 
@@ -17,6 +18,7 @@ wildcard_constraints:
     notation="arrow|to|parents",
     selection="all|source|target",
     k=r"none|\d+",
+    relation="|".join(graphattn.relations.RELATIONS),
     probe=NAME,
 
 
@@ -34,21 +36,22 @@ def canonical(value):
 def grid():
     """Every probe run of the config as a dict of wildcard values."""
     return [
-        dict(model=m, graph_set=g, notation=n, selection=s, k=str(k), probe=p, seed=seed)
-        for m, g, n, s, k, p, seed in itertools.product(
+        dict(model=m, graph_set=g, notation=n, selection=s, k=str(k), relation=r, probe=p, seed=seed)
+        for m, g, n, s, k, r, p, seed in itertools.product(
             config["models"],
             config["graph_sets"],
             config["notations"],
             config["selections"],
             config["k"],
+            config["relations"],
             config["probes"],
             config["seeds"],
         )
     ]
 
 
-PROBE_RUN = "results/probes/{model}/{graph_set}/{notation}/{selection}/k{k}/{probe}/seed{seed}/{name}"
-BASELINE_RUN = "results/baselines/{graph_set}/{notation}/{probe}/seed{seed}/{name}"
+PROBE_RUN = "results/probes/{model}/{graph_set}/{notation}/{selection}/k{k}/{relation}/{probe}/seed{seed}/{name}"
+BASELINE_RUN = "results/baselines/{graph_set}/{notation}/{relation}/{probe}/seed{seed}/{name}"
 MODEL_FREE = {"position"}  # probe types that read no attention
 
 
@@ -57,6 +60,11 @@ def run_file(run, name):
     if config["probes"][run["probe"]]["type"] in MODEL_FREE:
         return BASELINE_RUN.format(name=name, **run)
     return PROBE_RUN.format(name=name, **run)
+
+
+def position_probe():
+    """The first configured probe of a model-free type: the baseline beside every row."""
+    return next((name for name, p in config["probes"].items() if p["type"] in MODEL_FREE), None)
 
 
 def metrics_files():
@@ -184,8 +192,15 @@ def behaviour_runs():
                                              section.get("notations") or config["notations"])]
 
 
-def behaviour_files(name):
-    return ["results/behaviour/{model}/{graph_set}/{notation}/".format(**run) + name for run in behaviour_runs()]
+def intervened_runs():
+    """The behaviour runs of the models that are not controls: those ablated and sink-swept (a
+    random-init model has no answer to move)."""
+    return [run for run in behaviour_runs() if not config["models"][run["model"]]["control_of"]]
+
+
+def behaviour_files(name, runs=None):
+    return ["results/behaviour/{model}/{graph_set}/{notation}/".format(**run) + name
+            for run in (behaviour_runs() if runs is None else runs)]
 
 
 def behaviour_targets():
@@ -193,7 +208,7 @@ def behaviour_targets():
     if not behaviour_runs():
         return []
     return ["results/tables/behaviour.csv"] + [
-        "results/plots/behaviour/{model}/{graph_set}/{notation}/head_ablation.png".format(**run) for run in behaviour_runs()]
+        "results/plots/behaviour/{model}/{graph_set}/{notation}/head_ablation.png".format(**run) for run in intervened_runs()]
 
 
 def layer_runs():

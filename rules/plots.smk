@@ -1,5 +1,7 @@
 localrules:
     probe_plots,
+    selectivity_plot,
+    size_plot,
     toy_history_plot,
 
 
@@ -52,3 +54,66 @@ rule toy_history_plot:
         "../envs/pipeline.yaml"
     script:
         "../workflow/scripts/toy_history_plot.py"
+
+
+def summary_view():
+    """The slice of the table that the summary figures draw: the first notation and selection,
+    k = none (the dense matrices) where configured, else the first k."""
+    ks = [str(k) for k in config["k"]]
+    return dict(notation=config["notations"][0], selection=config["selections"][0],
+                k="none" if "none" in ks else ks[0])
+
+
+def graph_set_sizes():
+    """Graph set -> its mean node count, the x axis of F1 against graph size."""
+    return {name: (g["min_nodes"] + g["max_nodes"]) / 2 for name, g in config["graph_sets"].items()}
+
+
+def summary_plot_files():
+    files = ["results/plots/selectivity.png"]
+    return files + (["results/plots/f1_by_size.png"] if len(config["graph_sets"]) > 1 else [])
+
+
+rule selectivity_plot:
+    input:
+        "results/tables/ablation.csv",
+    output:
+        report(
+            "results/plots/selectivity.png",
+            caption="../workflow/report/selectivity.rst",
+            category="Probes",
+            subcategory="Against the baselines",
+        ),
+    params:
+        view=lambda w: dict(summary_view(), graph_set=next(iter(config["graph_sets"]))),
+        controls=control_map(),
+        position_probe=position_probe(),
+    log:
+        "results/logs/selectivity_plot.log",
+    conda:
+        "../envs/pipeline.yaml"
+    script:
+        "../workflow/scripts/summary_plots.py"
+
+
+rule size_plot:
+    input:
+        "results/tables/ablation.csv",
+    output:
+        report(
+            "results/plots/f1_by_size.png",
+            caption="../workflow/report/f1_by_size.rst",
+            category="Probes",
+            subcategory="Against the baselines",
+        ),
+    params:
+        view=summary_view(),
+        sizes=graph_set_sizes(),
+        controls=control_map(),
+        position_probe=position_probe(),
+    log:
+        "results/logs/size_plot.log",
+    conda:
+        "../envs/pipeline.yaml"
+    script:
+        "../workflow/scripts/summary_plots.py"

@@ -16,9 +16,9 @@ rule train_probe:
         mem_mb=2000,
         runtime=lambda w: 30 * len(config["seeds"]),
     log:
-        "results/logs/train_probe/{model}/{graph_set}/{notation}/{selection}/k{k}/{probe}.log",
+        "results/logs/train_probe/{model}/{graph_set}/{notation}/{selection}/k{k}/{relation}/{probe}.log",
     benchmark:
-        "results/benchmarks/train_probe/{model}/{graph_set}/{notation}/{selection}/k{k}/{probe}.tsv"
+        "results/benchmarks/train_probe/{model}/{graph_set}/{notation}/{selection}/k{k}/{relation}/{probe}.tsv"
     conda:
         "../envs/probes.yaml"
     script:
@@ -42,9 +42,9 @@ rule train_baseline:
         mem_mb=1000,
         runtime=lambda w: 30 * len(config["seeds"]),
     log:
-        "results/logs/train_baseline/{graph_set}/{notation}/{probe}.log",
+        "results/logs/train_baseline/{graph_set}/{notation}/{relation}/{probe}.log",
     benchmark:
-        "results/benchmarks/train_baseline/{graph_set}/{notation}/{probe}.tsv"
+        "results/benchmarks/train_baseline/{graph_set}/{notation}/{relation}/{probe}.tsv"
     conda:
         "../envs/probes.yaml"
     script:

@@ -22,6 +22,7 @@ rule ablation_table:
         runs=grid(),
         # model -> its random-init control
         controls=control_map(),
+        position_probe=position_probe(),
     log:
         "results/logs/ablation_table.log",
     conda:

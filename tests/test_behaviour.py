@@ -276,7 +276,8 @@ def test_the_behaviour_table_puts_each_model_beside_its_control_and_the_curve_an
     sweep = pd.DataFrame({"g": [1.0, 0.5], "kind": "parents", "accuracy": [0.9, 0.95]})
     probed = pd.DataFrame({"g": [1.0, 1.0, 0.5, 0.5], "probe": "mlp", "seed": [0, 1, 0, 1], "f1": [0.8, 0.9, 0.7, 0.7]})
     runs_ = [dict(model="toy", graph_set="s", notation="arrow"), dict(model="toy-random", graph_set="s", notation="arrow")]
-    table = behaviour_table(runs_, [summary(0.9), summary(0.1)], [curve, curve], [sweep, sweep], [probed, probed],
+    # The control answers; only the model is intervened on.
+    table = behaviour_table(runs_, [summary(0.9), summary(0.1)], runs_[:1], [curve], [sweep], [probed],
                             {"toy": "toy-random"})
     toy = table.iloc[0]
     assert (toy["accuracy"], toy["control_accuracy"], toy["graph_blind_accuracy"]) == (0.9, 0.1, 0.2)
@@ -284,3 +285,4 @@ def test_the_behaviour_table_puts_each_model_beside_its_control_and_the_curve_an
     assert (toy["n_mid"], toy["accuracy_top_mid"], toy["accuracy_random_mid"]) == (2, 0.3, 0.5)
     assert (toy["n_max"], toy["accuracy_top_max"]) == (4, 0.2)
     assert (toy["accuracy_g0.5"], toy["mlp_f1_g1"], toy["mlp_f1_g0.5"]) == (0.95, pytest.approx(0.85), 0.7)
+    assert table.iloc[1][["n_mid", "accuracy_top_max", "accuracy_g0.5", "mlp_f1_g1"]].isna().all()

@@ -17,7 +17,7 @@ from graphattn.config import with_controls
 pytestmark = pytest.mark.e2e
 
 PAPER = yaml.safe_load((REPO / "config/paper.yaml").read_text())
-PROBE_RUN = "results/probes/{model}/{graph_set}/{notation}/{selection}/k{k}/{probe}/seed{seed}/{name}"
+PROBE_RUN = "results/probes/{model}/{graph_set}/{notation}/{selection}/k{k}/{relation}/{probe}/seed{seed}/{name}"
 ARCH = {"llama-3.2-1b": "llama", "gemma-2-2b": "gemma2", "qwen2.5-0.5b": "qwen2", "qwen2.5-1.5b": "qwen2"}
 
 
@@ -65,7 +65,8 @@ def sample(config: dict) -> list[dict]:
     i mod (its count) of each axis, so the longest axis sets the number of cells."""
     axes = {"model": list(config["models"]), "graph_set": list(config["graph_sets"]),
             "notation": config["notations"], "selection": config["selections"],
-            "k": [str(k) for k in config["k"]], "probe": list(config["probes"])}
+            "k": [str(k) for k in config["k"]], "relation": config.get("relations", ["parent"]),
+            "probe": list(config["probes"])}
     longest = max(len(values) for values in axes.values())
     return [{axis: values[i % len(values)] for axis, values in axes.items()} for i in range(longest)]
 

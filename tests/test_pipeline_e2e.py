@@ -33,21 +33,21 @@ def test_tiny_run_writes_the_ablation_table(tiny_run):
     assert table["f1_over_control"][has_control].to_numpy() == pytest.approx(margin.to_numpy(), abs=2e-4)  # rounded
     assert (tiny_run / "results/tables/ablation.md").read_text().count("\n") == 2 + len(table)
     for name in ("metrics.json", "history.csv", "best_model.pt"):
-        assert (tiny_run / f"results/probes/minilm/tiny/arrow/all/knone/mlp/seed0/{name}").is_file()
-        assert (tiny_run / f"results/baselines/tiny/arrow/position/seed0/{name}").is_file()
+        assert (tiny_run / f"results/probes/minilm/tiny/arrow/all/knone/parent/mlp/seed0/{name}").is_file()
+        assert (tiny_run / f"results/baselines/tiny/arrow/parent/position/seed0/{name}").is_file()
 
 
 def test_the_position_baseline_trains_once_and_every_model_row_shows_that_run(tiny_run):
     table = pd.read_csv(tiny_run / "results/tables/ablation.csv", dtype={"k": str})
     position = table[table.probe == "position"]
     assert len(position) == len(MODELS) * len(CONFIG["k"]) and position["f1_mean"].nunique() == 1
-    metrics = json.loads((tiny_run / "results/baselines/tiny/arrow/position/seed0/metrics.json").read_text())
+    metrics = json.loads((tiny_run / "results/baselines/tiny/arrow/parent/position/seed0/metrics.json").read_text())
     assert position["f1_mean"].iloc[0] == pytest.approx(metrics["f1"], abs=1e-4)
-    assert not list(tiny_run.glob("results/probes/*/tiny/arrow/all/k*/position"))
+    assert not list(tiny_run.glob("results/probes/*/tiny/arrow/all/k*/*/position"))
     edited = copy.deepcopy(CONFIG)
     edited["probes"]["position"]["hidden"] = 24
     assert planned_jobs(tiny_run, edited) == {
-        "train_baseline": 1, "ablation_table": 1, "probe_plots": len(MODELS), "all": 1}
+        "train_baseline": 1, "ablation_table": 1, "probe_plots": len(MODELS), "selectivity_plot": 1, "all": 1}
 
 
 def test_tiny_run_scores_every_head_and_draws_the_plots(tiny_run):
@@ -98,7 +98,18 @@ def test_probe_hyperparameter_edit_reruns_only_that_probe_and_the_table(tiny_run
     edited["probes"]["mlp"]["hidden"] = 24
     n_mlp_jobs = len(MODELS) * len(edited["k"])  # a job trains every seed
     assert planned_jobs(tiny_run, edited) == {
-        "train_probe": n_mlp_jobs, "ablation_table": 1, "probe_plots": len(MODELS), "all": 1}
+        "train_probe": n_mlp_jobs, "ablation_table": 1, "probe_plots": len(MODELS), "selectivity_plot": 1, "all": 1}
+
+
+def test_new_relation_runs_only_its_probe_jobs_and_the_tables(tiny_run):
+    edited = copy.deepcopy(CONFIG)
+    edited["relations"] = ["parent", "sibling"]
+    # Every attention probe on every model and k, the position baseline once, for "sibling" alone.
+    assert planned_jobs(tiny_run, edited) == {
+        "train_probe": len(MODELS) * len(edited["k"]) * len(ATTENTION_PROBES), "train_baseline": 1,
+        "ablation_table": 1, "probe_plots": len(MODELS), "selectivity_plot": 1, "all": 1}
+    edited["relations"] = ["sibling", "parent"]  # the order of the list is not an edit of a job
+    assert planned_jobs(tiny_run, edited)["train_probe"] == len(MODELS) * len(edited["k"]) * len(ATTENTION_PROBES)
 
 
 def test_toy_model_is_trained_and_dumped_through_the_common_path(tiny_run):

@@ -27,10 +27,35 @@ def test_plot_heatmaps_writes_a_png(tmp_path, n_layers, n_heads):
 
 
 def test_f1_bars_draw_one_panel_per_dataset(tmp_path):
-    rows = [dict(graph_set="g", notation=n, selection="all", k=k, probe=p, f1_mean=0.5, f1_std=0.1)
+    rows = [dict(graph_set="g", notation=n, selection="all", k=k, relation="parent", probe=p, f1_mean=0.5, f1_std=0.1)
             for n in ("arrow", "to") for k in ("none", "3") for p in ("mlp", "gcn", "best_head")]
     plots.f1_bars(pd.DataFrame(rows), tmp_path / "f1.png", "m")
     written_png(tmp_path, "f1.png")
+
+
+def baseline_rows(graph_sets=("g",)):
+    """Ablation-table rows of a model and its control, two relations, a position baseline."""
+    return pd.DataFrame([
+        dict(model=m, graph_set=g, relation=r, probe=p, f1_mean=0.8, f1_std=0.05,
+             control_f1_mean=0.6 if m == "m" else float("nan"), position_f1_mean=0.7)
+        for m in ("m", "m-random") for g in graph_sets for r in ("parent", "sibling")
+        for p in ("mlp", "best_head", "position")])
+
+
+def test_selectivity_draws_each_model_and_relation_but_not_the_controls(tmp_path):
+    titles = plots.selectivity(baseline_rows(), {"m": "m-random"}, "position", tmp_path / "s.png", "t")
+    assert titles == ["m / parent", "m / sibling"]
+    written_png(tmp_path, "s.png")
+
+
+def test_f1_by_size_draws_a_line_per_probe_with_its_baselines(tmp_path):
+    rows = baseline_rows(("n4", "n8", "n12"))
+    panels = plots.f1_by_size(rows, {"n4": 4, "n8": 8, "n12": 12}, {"m": "m-random"}, "position", tmp_path / "f.png", "t")
+    assert list(panels) == ["m / parent (dashed: control)", "m / sibling (dashed: control)"]
+    # Each probe and its control (the dashed line has no label of its own), then the position baseline.
+    assert [label for label in panels["m / parent (dashed: control)"] if not label.startswith("_")] == [
+        "mlp", "best_head", "position"]
+    written_png(tmp_path, "f.png")
 
 
 def test_training_curves_and_toy_history(tmp_path):

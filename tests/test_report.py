@@ -63,7 +63,7 @@ RESULTS = {
     *(f"results/plots/{m}/{name}.png" for m in MODELS for name in ("f1", "training_curves")),
     *(f"results/analysis/{m}/tiny/arrow/{name}.png" for m in MODELS for name in ("head_roles", "attention_metrics")),
     "results/tables/behaviour.csv", "results/plots/behaviour/sink_sweep.png", "results/plots/layers.png",
-    "results/plots/behaviour/toy/tiny/arrow/head_ablation.png",
+    "results/plots/behaviour/toy/tiny/arrow/head_ablation.png", "results/plots/selectivity.png",
 }
 
 

@@ -1,5 +1,6 @@
 import json
 
+import pandas as pd
 import pytest
 
 from graphattn import tables
@@ -14,7 +15,7 @@ def write_metrics(tmp_path, name, **metrics):
 
 
 def test_ablation_table_mean_and_spread_over_seeds(tmp_path):
-    run = dict(model="m", graph_set="g", notation="arrow", selection="all", k="none", probe="mlp")
+    run = dict(model="m", graph_set="g", notation="arrow", selection="all", k="none", relation="parent", probe="mlp")
     paths = [write_metrics(tmp_path, "a", f1=0.8, acc=0.9), write_metrics(tmp_path, "b", f1=0.6, acc=0.7, converged=False),
              write_metrics(tmp_path, "c", f1=0.1)]
     runs = [dict(run, seed=0), dict(run, seed=1), dict(run, k=3, seed=0)]
@@ -32,7 +33,7 @@ def test_ablation_table_mean_and_spread_over_seeds(tmp_path):
 
 
 def test_rows_of_a_model_show_its_controls_f1(tmp_path):
-    run = dict(graph_set="g", notation="arrow", selection="all", k="none", probe="mlp", seed=0)
+    run = dict(graph_set="g", notation="arrow", selection="all", k="none", relation="parent", probe="mlp", seed=0)
     runs = [dict(run, model="m"), dict(run, model="m-random"), dict(run, model="m", probe="gcn"), dict(run, model="other")]
     paths = [write_metrics(tmp_path, str(i), f1=f1) for i, f1 in enumerate([0.9, 0.3, 0.8, 0.7])]
     table = tables.ablation_table(tables.load_runs(paths, runs), controls={"m": "m-random"}).set_index(["model", "probe"])
@@ -40,6 +41,22 @@ def test_rows_of_a_model_show_its_controls_f1(tmp_path):
     assert table.loc[("m", "mlp"), "f1_over_control"] == pytest.approx(0.6)
     # No control run for the gcn, no control configured for "other", none for a control itself.
     assert table.loc[[("m", "gcn"), ("other", "mlp"), ("m-random", "mlp")], "f1_over_control"].isna().all()
+
+
+def test_rows_show_the_position_baselines_f1_on_the_same_dataset_and_relation(tmp_path):
+    run = dict(model="m", graph_set="g", notation="arrow", selection="all", k="none", seed=0)
+    runs = [dict(run, relation=relation, probe=probe) for relation in ("parent", "sibling") for probe in ("mlp", "pos")]
+    runs.append(dict(run, relation="parent", probe="mlp", graph_set="h"))  # no baseline on graph set h
+    paths = [write_metrics(tmp_path, str(i), f1=f1) for i, f1 in enumerate([0.9, 0.8, 0.5, 0.2, 0.7])]
+    table = tables.ablation_table(tables.load_runs(paths, runs), position_probe="pos")
+    table = table.set_index(["graph_set", "relation", "probe"])
+    assert table.loc[("g", "parent", "mlp"), "position_f1_mean"] == pytest.approx(0.8)
+    assert table.loc[("g", "parent", "mlp"), "f1_over_position"] == pytest.approx(0.1)
+    assert table.loc[("g", "sibling", "mlp"), "f1_over_position"] == pytest.approx(0.3)
+    assert table.loc[("g", "sibling", "pos"), "f1_over_position"] == pytest.approx(0.0)
+    assert pd.isna(table.loc[("h", "parent", "mlp"), "f1_over_position"])
+    # Without a baseline configured the columns are there, empty.
+    assert tables.ablation_table(tables.load_runs(paths, runs))["f1_over_position"].isna().all()
 
 
 def test_load_runs_refuses_mismatched_lists(tmp_path):

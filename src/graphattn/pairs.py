@@ -6,17 +6,19 @@ from dataclasses import dataclass
 
 import numpy as np
 
+from .relations import relation_matrix
+
 
 @dataclass
 class Pairs:
     graph: np.ndarray  # [P] row of the graph in the dataset
     src: np.ndarray  # [P] node i (candidate parent)
     dst: np.ndarray  # [P] node j (candidate child)
-    label: np.ndarray  # [P] adj[i, j]
+    label: np.ndarray  # [P] is (i, j) in the relation: adj[i, j] for "parent" (see relations.py)
     split: np.ndarray  # [P] split of the graph
 
 
-def pair_index(data: dict[str, np.ndarray]) -> Pairs:
+def pair_index(data: dict[str, np.ndarray], relation: str = "parent") -> Pairs:
     graph, src, dst = [], [], []
     for g, n in enumerate(data["n_nodes"]):
         i, j = np.nonzero(~np.eye(n, dtype=bool))
@@ -24,7 +26,8 @@ def pair_index(data: dict[str, np.ndarray]) -> Pairs:
         src.append(i)
         dst.append(j)
     graph, src, dst = (np.concatenate(a) for a in (graph, src, dst))
-    return Pairs(graph, src, dst, data["adj"][graph, src, dst].astype(np.float32), data["split"][graph])
+    label = relation_matrix(data["adj"], relation)[graph, src, dst]
+    return Pairs(graph, src, dst, label, data["split"][graph])
 
 
 def pair_features(x: np.ndarray, pairs: Pairs) -> np.ndarray:

@@ -47,14 +47,14 @@ def head_heatmaps(table: pd.DataFrame, path, title: str) -> None:
 
 def f1_bars(table: pd.DataFrame, path, title: str) -> None:
     """Test F1 by probe (bars grouped by k, seed spread as error bars), one panel per
-    graph set x notation x selection of the table's rows."""
-    panels = list(table.groupby(["graph_set", "notation", "selection"], sort=True))
+    graph set x notation x selection x relation of the table's rows."""
+    panels = list(table.groupby(["graph_set", "notation", "selection", "relation"], sort=True))
     probes = list(dict.fromkeys(table["probe"]))  # config order
     ks = sorted(table["k"].astype(str).unique(), key=lambda k: (k != "none", k))
     width = 0.8 / len(ks)
     fig = new_figure(max(6.0, 0.7 * len(probes) + 2), 2.6 * len(panels))
     axes = fig.subplots(len(panels), 1, squeeze=False)[:, 0]
-    for ax, ((graph_set, notation, selection), rows) in zip(axes, panels):
+    for ax, ((graph_set, notation, selection, relation), rows) in zip(axes, panels):
         rows = rows.set_index(["probe", rows["k"].astype(str)])
         for n, k in enumerate(ks):
             means = [rows["f1_mean"].get((p, k), float("nan")) for p in probes]
@@ -64,7 +64,7 @@ def f1_bars(table: pd.DataFrame, path, title: str) -> None:
         ax.set_xticks(range(len(probes)), probes, rotation=30, ha="right")
         ax.set_ylim(0, 1)
         ax.set_ylabel("test F1")
-        ax.set_title(f"{graph_set} / {notation} / {selection}", fontsize=9)
+        ax.set_title(f"{graph_set} / {notation} / {selection} / {relation}", fontsize=9)
         ax.legend(fontsize=7, loc="lower right")
     fig.suptitle(title)
     save(fig, path)
@@ -286,3 +286,73 @@ def layer_f1(table: pd.DataFrame, controls: dict[str, str], path) -> None:
         ax.set_title(f"{model} / {graph_set} / {notation}", fontsize=9)
     axes[0].legend(fontsize=7)
     save(fig, path)
+
+
+def _probe_rows(table: pd.DataFrame, controls: dict[str, str], position_probe: str | None) -> pd.DataFrame:
+    """The rows of the models that are not controls, without the position baseline's own rows."""
+    rows = table[~table["model"].isin(set(controls.values()))]
+    return rows[rows["probe"] != position_probe] if position_probe else rows
+
+
+def selectivity(table: pd.DataFrame, controls: dict[str, str], position_probe: str | None, path,
+                title: str) -> list[str]:
+    """One panel per model (column) x relation (row): each probe's test F1 as a bar, the same
+    probe on the random-init control as a black tick, the position baseline as a dashed line.
+    Returns the panels' titles."""
+    rows = _probe_rows(table, controls, position_probe)
+    models = list(dict.fromkeys(rows["model"]))
+    relations = list(dict.fromkeys(table["relation"]))
+    probes = list(dict.fromkeys(rows["probe"]))
+    fig = new_figure(max(4.0, (0.45 * len(probes) + 1.2) * len(models)), 2.6 * len(relations))
+    axes = fig.subplots(len(relations), len(models), squeeze=False, sharey=True)
+    for r, relation in enumerate(relations):
+        for m, model in enumerate(models):
+            ax, mine = axes[r, m], rows[(rows["model"] == model) & (rows["relation"] == relation)].set_index("probe")
+            f1 = [mine["f1_mean"].get(p, float("nan")) for p in probes]
+            ax.bar(range(len(probes)), f1, 0.7, yerr=[mine["f1_std"].get(p, 0.0) for p in probes], capsize=2,
+                   color=[f"C{i}" for i in range(len(probes))])
+            control = [mine["control_f1_mean"].get(p, float("nan")) for p in probes]
+            ax.scatter(range(len(probes)), control, marker="_", s=300, color="black", zorder=3,
+                       label="random-init control")
+            position = mine["position_f1_mean"].dropna()
+            if len(position):
+                ax.axhline(position.iloc[0], color="grey", linestyle="--", linewidth=1, label="position baseline")
+            ax.set_xticks(range(len(probes)), probes, rotation=40, ha="right", fontsize=7)
+            ax.set_ylim(0, 1.05)
+            ax.set_title(f"{model} / {relation}", fontsize=9)
+        axes[r, 0].set_ylabel("test F1")
+    axes[0, 0].legend(fontsize=7, loc="lower left")
+    fig.suptitle(title, fontsize=10)
+    save(fig, path)
+    return [ax.get_title() for ax in axes.ravel()]
+
+
+def f1_by_size(table: pd.DataFrame, sizes: dict[str, float], controls: dict[str, str], position_probe: str | None,
+               path, title: str) -> dict[str, list[str]]:
+    """Test F1 against graph size (the graph set's mean node count), one panel per model x
+    relation, a line per probe; the same probe on the control dashed, the position baseline grey.
+    Returns each panel's title with the labels of its lines."""
+    table = table[table["graph_set"].isin(sizes)].assign(nodes=lambda t: t["graph_set"].map(sizes))
+    rows = _probe_rows(table, controls, position_probe)
+    panels = list(rows.groupby(["model", "relation"], sort=False))
+    cols = min(3, len(panels))
+    n_rows = -(-len(panels) // cols)
+    fig = new_figure(4.0 * cols, 3.2 * n_rows)
+    axes = fig.subplots(n_rows, cols, squeeze=False).ravel()
+    for ax in axes[len(panels):]:
+        ax.set_axis_off()
+    for ax, ((model, relation), mine) in zip(axes, panels):
+        for i, (probe, line) in enumerate(mine.groupby("probe", sort=False)):
+            line = line.sort_values("nodes")
+            ax.plot(line["nodes"], line["f1_mean"], "o-", color=f"C{i}", label=probe)
+            ax.plot(line["nodes"], line["control_f1_mean"], "x--", color=f"C{i}", alpha=0.6)
+        position = mine.drop_duplicates("nodes").sort_values("nodes")
+        ax.plot(position["nodes"], position["position_f1_mean"], "s:", color="grey", label="position")
+        ax.set_ylim(-0.02, 1.02)
+        ax.set_xlabel("nodes per graph (mean of the graph set)")
+        ax.set_ylabel("test F1")
+        ax.set_title(f"{model} / {relation} (dashed: control)", fontsize=9)
+    axes[0].legend(fontsize=7)
+    fig.suptitle(title, fontsize=10)
+    save(fig, path)
+    return {ax.get_title(): [line.get_label() for line in ax.get_lines()] for ax in axes[:len(panels)]}

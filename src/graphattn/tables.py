@@ -8,11 +8,11 @@ import pandas as pd
 
 from .atomic import write_text
 
-KEYS = ["model", "graph_set", "notation", "selection", "k", "probe"]
+KEYS = ["model", "graph_set", "notation", "selection", "k", "relation", "probe"]
 COLUMNS = KEYS + [
     "n_seeds", "acc_mean", "acc_std", "f1_mean", "f1_std", "precision_mean", "recall_mean",
     "auroc_mean", "auprc_mean", "parent_acc_mean", "positive_rate", "not_converged",
-    "control_f1_mean", "f1_over_control",
+    "control_f1_mean", "f1_over_control", "position_f1_mean", "f1_over_position",
 ]
 
 
@@ -28,11 +28,15 @@ def load_runs(metric_paths: list[str], runs: list[dict]) -> pd.DataFrame:
     return pd.DataFrame(rows)
 
 
-def ablation_table(runs: pd.DataFrame, controls: dict[str, str] | None = None) -> pd.DataFrame:
-    """Mean and spread over seeds, one row per model x graph set x notation x selection x k x probe.
+def ablation_table(runs: pd.DataFrame, controls: dict[str, str] | None = None,
+                   position_probe: str | None = None) -> pd.DataFrame:
+    """Mean and spread over seeds, one row per model x graph set x notation x selection x k x
+    relation x probe.
 
     ``controls`` maps a model to its random-init control: each row of the model gets the
-    control's F1 on the same dataset and probe, and its own F1's margin over it.
+    control's F1 on the same dataset, relation and probe, and its own F1's margin over it.
+    ``position_probe`` names the position baseline (a probe that reads no attention): each
+    row gets its F1 on the same dataset and relation, and the row's margin over it.
     """
     grouped = runs.groupby(KEYS, sort=True)
     table = pd.DataFrame({
@@ -51,6 +55,7 @@ def ablation_table(runs: pd.DataFrame, controls: dict[str, str] | None = None) -
         "not_converged": grouped["converged"].apply(lambda c: int((~c.astype(bool)).sum())),
     }).reset_index()
     table = with_control_f1(table, controls or {})
+    table = with_position_f1(table, position_probe)
     return table[COLUMNS].round(4)
 
 
@@ -61,6 +66,18 @@ def with_control_f1(table: pd.DataFrame, controls: dict[str, str]) -> pd.DataFra
     keys = table[KEYS].assign(model=table["model"].map(controls))
     table = table.assign(control_f1_mean=[control_f1.get(tuple(row), float("nan")) for row in keys.itertuples(index=False)])
     return table.assign(f1_over_control=table["f1_mean"] - table["control_f1_mean"])
+
+
+def with_position_f1(table: pd.DataFrame, position_probe: str | None) -> pd.DataFrame:
+    """position_f1_mean: the position baseline's f1_mean on the row's dataset and relation
+    (empty without a baseline); f1_over_position: the row's f1_mean minus it."""
+    if position_probe is None:
+        return table.assign(position_f1_mean=float("nan"), f1_over_position=float("nan"))
+    others = [key for key in KEYS if key != "probe"]
+    position_f1 = table[table["probe"] == position_probe].set_index(others)["f1_mean"]
+    table = table.assign(position_f1_mean=[position_f1.get(tuple(row), float("nan"))
+                                           for row in table[others].itertuples(index=False)])
+    return table.assign(f1_over_position=table["f1_mean"] - table["position_f1_mean"])
 
 
 HTML_PAGE = """<!DOCTYPE html>

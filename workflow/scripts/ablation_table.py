@@ -3,6 +3,6 @@ from graphattn.rule_log import log_to
 
 with log_to(snakemake.log[0]) as log:
     runs = tables.load_runs(list(snakemake.input), list(snakemake.params.runs))
-    table = tables.ablation_table(runs, dict(snakemake.params.controls))
+    table = tables.ablation_table(runs, dict(snakemake.params.controls), snakemake.params.position_probe)
     tables.write(table, snakemake.output.csv, snakemake.output.md, snakemake.output.html)
     log.info("ablation table: %d rows from %d runs", len(table), len(runs))

@@ -19,4 +19,5 @@ with log_to(snakemake.log[0]):
         out_dirs={int(seed): Path(metrics).parent for seed, metrics in zip(snakemake.params.seeds, snakemake.output.metrics)},
         probe=snakemake.wildcards.probe,
         hyper=dict(snakemake.params.hyper),
+        relation=snakemake.wildcards.relation,
     )

@@ -8,38 +8,29 @@ import pandas as pd
 KEYS = ["model", "graph_set", "notation", "kind"]
 
 
-def behaviour_table(runs: list[dict], summaries: list[pd.DataFrame], curves: list[pd.DataFrame],
+def behaviour_table(runs: list[dict], summaries: list[pd.DataFrame], intervened: list[dict], curves: list[pd.DataFrame],
                     sweeps: list[pd.DataFrame], probe_sweeps: list[pd.DataFrame], controls: dict[str, str]) -> pd.DataFrame:
     """One row per model x graph set x notation x kind of question.
+
+    ``runs`` and ``summaries``: every model's answers; ``intervened`` (the runs that are not
+    controls: a random-init model answers nothing an intervention could change) with their
+    ablation ``curves``, ``sweeps`` and ``probe_sweeps``.
 
     Columns: accuracy, f1, unparseable, n_questions, graph_blind_accuracy, control_accuracy,
     control_f1 (the model's "-random" twin on the same questions); from the ablation curve, at its
     middle count n_mid the accuracy with the top-ranked heads ablated and the mean over the random
     draws, and at its largest count n_max (every head, unless the counts stop earlier) the
-    accuracy, with the graph-blind reader's on the curve's questions (curve_graph_blind_accuracy); accuracy_g<g> for each g of the sink sweep and <probe>_f1_g<g>, the probe's test F1
-    (mean over seeds) on the dump taken under that g.
+    accuracy, with the graph-blind reader's on the curve's questions (curve_graph_blind_accuracy);
+    accuracy_g<g> for each g of the sink sweep and <probe>_f1_g<g>, the probe's test F1 (mean over
+    seeds) on the dump taken under that g. Empty for the controls.
     """
+    key = lambda run: (run["model"], run["graph_set"], run["notation"])  # noqa: E731
+    interventions = {key(run): parts for run, *parts in zip(intervened, curves, sweeps, probe_sweeps, strict=True)}
     rows = []
-    for run, summary, curve, sweep, probed in zip(runs, summaries, curves, sweeps, probe_sweeps, strict=True):
-        probe_f1 = {f"{probe}_f1_g{g:g}": f1 for (probe, g), f1 in probed.groupby(["probe", "g"], sort=False)["f1"].mean().items()}
+    for run, summary in zip(runs, summaries, strict=True):
         for row in summary.to_dict("records"):
-            kind_curve = curve[curve["kind"] == row["kind"]]
-            counts = sorted(kind_curve.loc[kind_curve["heads"] == "top", "n_ablated"])
-            mid = counts[(len(counts) - 1) // 2]
-            at = kind_curve[kind_curve["n_ablated"] == mid]
-            top = kind_curve[kind_curve["heads"] == "top"].set_index("n_ablated")["accuracy"]
-            extra = {
-                "n_mid": mid,
-                "accuracy_top_mid": top[mid],
-                "accuracy_random_mid": at.loc[at["heads"] == "random", "accuracy"].mean(),
-                "n_max": counts[-1],
-                "accuracy_top_max": top[counts[-1]],
-            }
-            if "graph_blind_accuracy" in kind_curve:  # on the curve's own sample of questions
-                extra["curve_graph_blind_accuracy"] = kind_curve["graph_blind_accuracy"].iloc[0]
-            kind_sweep = sweep[sweep["kind"] == row["kind"]]
-            extra |= {f"accuracy_g{g:g}": a for g, a in zip(kind_sweep["g"], kind_sweep["accuracy"])}
-            rows.append({**run, **row, **extra, **probe_f1})
+            extra = intervention_columns(row["kind"], *interventions[key(run)]) if key(run) in interventions else {}
+            rows.append({**run, **row, **extra})
     table = pd.DataFrame(rows)
     own = table.set_index(KEYS)
     control_rows = [own.loc[(controls[m], g, n, k)] if controls.get(m) and (controls[m], g, n, k) in own.index else None
@@ -49,3 +40,24 @@ def behaviour_table(runs: list[dict], summaries: list[pd.DataFrame], curves: lis
     first = KEYS + ["accuracy", "f1", "graph_blind_accuracy", "control_accuracy", "control_f1", "unparseable",
                     "n_questions"]
     return table[first + [c for c in table.columns if c not in first]]
+
+
+def intervention_columns(kind: str, curve: pd.DataFrame, sweep: pd.DataFrame, probed: pd.DataFrame) -> dict:
+    """The ablation curve's and the sink sweep's columns of one kind of question (see behaviour_table)."""
+    kind_curve = curve[curve["kind"] == kind]
+    counts = sorted(kind_curve.loc[kind_curve["heads"] == "top", "n_ablated"])
+    mid = counts[(len(counts) - 1) // 2]
+    at = kind_curve[kind_curve["n_ablated"] == mid]
+    top = kind_curve[kind_curve["heads"] == "top"].set_index("n_ablated")["accuracy"]
+    extra = {
+        "n_mid": mid,
+        "accuracy_top_mid": top[mid],
+        "accuracy_random_mid": at.loc[at["heads"] == "random", "accuracy"].mean(),
+        "n_max": counts[-1],
+        "accuracy_top_max": top[counts[-1]],
+    }
+    if "graph_blind_accuracy" in kind_curve:  # on the curve's own sample of questions
+        extra["curve_graph_blind_accuracy"] = kind_curve["graph_blind_accuracy"].iloc[0]
+    kind_sweep = sweep[sweep["kind"] == kind]
+    extra |= {f"accuracy_g{g:g}": a for g, a in zip(kind_sweep["g"], kind_sweep["accuracy"])}
+    return extra | {f"{probe}_f1_g{g:g}": f1 for (probe, g), f1 in probed.groupby(["probe", "g"], sort=False)["f1"].mean().items()}

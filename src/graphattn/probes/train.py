@@ -25,7 +25,10 @@ def seed_everything(seed: int) -> None:
     random.seed(seed)
     np.random.seed(seed)
     torch.manual_seed(seed)
-    torch.use_deterministic_algorithms(True, warn_only=True)
+    # What torch.use_deterministic_algorithms(True, warn_only=True) does but for also setting
+    # torch._inductor's flag: importing torch._inductor to do so costs every probe job 1.8 s of
+    # CPU (half a best_head job), and probes are never compiled.
+    torch._C._set_deterministic_algorithms(True, warn_only=True)
 
 
 def evaluate(model, split: int, labels: torch.Tensor, loss_fn) -> tuple[float, np.ndarray]:
@@ -78,30 +81,33 @@ def fitted_scores(model, labels: dict[int, torch.Tensor], hyper: dict, seed: int
     return {s: model.scores(s) for s in (VAL, TEST)}, model.state_dict(), None, history
 
 
-def train_probe(dataset_path: str, out_dir: str | Path, probe: str, hyper: dict, seed: int) -> dict:
-    return train_seeds(dataset_path, {seed: out_dir}, probe, hyper)[0]
+def train_probe(dataset_path: str, out_dir: str | Path, probe: str, hyper: dict, seed: int,
+                relation: str = "parent") -> dict:
+    return train_seeds(dataset_path, {seed: out_dir}, probe, hyper, relation)[0]
 
 
-def train_seeds(dataset_path: str, out_dirs: dict[int, str | Path], probe: str, hyper: dict) -> list[dict]:
+def train_seeds(dataset_path: str, out_dirs: dict[int, str | Path], probe: str, hyper: dict,
+                relation: str = "parent") -> list[dict]:
     """One run per seed into its own folder; the dataset is read once for all of them.
 
-    ``probe`` is the configured name; ``hyper`` its settings, with ``type`` and ``decoding``.
+    ``probe`` is the configured name; ``hyper`` its settings, with ``type`` and ``decoding``;
+    ``relation`` the pairs it learns to find (relations.py).
     """
     cls = probe_class(hyper["type"])
     data = load_npz(dataset_path)
-    pairs, labels, groups = labelled_pairs(data, dataset_path)
-    return [run_seed(cls, data, pairs, labels, groups, Path(out_dir), probe, hyper, seed)
+    pairs, labels, groups = labelled_pairs(data, dataset_path, relation)
+    return [run_seed(cls, data, pairs, labels, groups, Path(out_dir), probe, hyper, seed, relation)
             for seed, out_dir in out_dirs.items()]
 
 
-def labelled_pairs(data: dict[str, np.ndarray], where: str):
-    """(pairs, labels by split, groups by split): a child's candidate parents form one group, the
-    pairs of one graph with the same dst."""
-    pairs = pair_index(data)
+def labelled_pairs(data: dict[str, np.ndarray], where: str, relation: str = "parent"):
+    """(pairs, labels by split, groups by split): a child's candidate parents (for another
+    relation, the candidates i of one j) form one group, the pairs of one graph with the same dst."""
+    pairs = pair_index(data, relation)
     labels = {s: torch.from_numpy(pairs.label[pairs.split == s]) for s in (TRAIN, VAL, TEST)}
     for s, name in ((TRAIN, "train"), (VAL, "val"), (TEST, "test")):
         if labels[s].sum() == 0:
-            raise ValueError(f"{where}: the {name} split has no edge; use more graphs")
+            raise ValueError(f"{where}: the {name} split has no {relation} pair; use more or larger graphs")
     groups = {s: pairs.graph[pairs.split == s] * data["adj"].shape[1] + pairs.dst[pairs.split == s] for s in (VAL, TEST)}
     return pairs, labels, groups
 
@@ -138,12 +144,13 @@ def score_seed(cls, data, pairs, labels: dict[int, torch.Tensor], groups: dict[i
 
 
 def run_seed(cls, data, pairs, labels: dict[int, torch.Tensor], groups: dict[int, np.ndarray], out_dir: Path,
-             probe: str, hyper: dict, seed: int) -> dict:
+             probe: str, hyper: dict, seed: int, relation: str = "parent") -> dict:
     result, state, history = score_seed(cls, data, pairs, labels, groups, probe, hyper, seed)
+    result["relation"] = relation
     with atomic_path(out_dir / "best_model.pt") as tmp:
         torch.save({"state_dict": state, "probe": probe, "hyper": dict(hyper), "seed": seed}, tmp)
     write_text(out_dir / "history.csv", history.to_csv(index=False))
     write_json(out_dir / "metrics.json", result)
-    log.info("%s seed %d: test F1 %.3f (threshold %.3f, best epoch %s)", probe, seed, result["f1"], result["threshold"],
+    log.info("%s (%s) seed %d: test F1 %.3f (threshold %.3f, best epoch %s)", probe, relation, seed, result["f1"], result["threshold"],
              result["best_epoch"])
     return result
