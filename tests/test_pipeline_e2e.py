@@ -132,7 +132,7 @@ def test_toy_setting_edit_retrains_the_toy_and_reruns_only_its_downstream_jobs(t
     assert planned_jobs(tiny_run, edited) == {
         "train_toy_model": 1, "toy_history_plot": 1, "dump_attention": 1, "sparsify": 1, "combine": 2,
         "head_scores": 1, "analyse_attention": 1, "toy_mean_ablation": 1, "train_probe": n_probe_jobs,
-        "ablation_table": 1, "probe_plots": len(MODELS), "layer_probes": 1, "layer_table": 1,
+        "ablation_table": 1, "selectivity_plot": 1, "probe_plots": len(MODELS), "layer_probes": 1, "layer_table": 1,
         "behaviour": 1, "head_ablation": 1, "sink_sweep": 1, "behaviour_table": 1, "all": 1}
 
 
@@ -153,7 +153,7 @@ def test_new_k_value_runs_only_its_sparsify_combine_and_probe_jobs(tiny_run):
     n = len(MODELS)  # one notation and one selection per model
     assert planned_jobs(tiny_run, edited) == {
         "sparsify": n, "combine": n, "train_probe": n * len(ATTENTION_PROBES),
-        "ablation_table": 1, "probe_plots": n, "all": 1}
+        "ablation_table": 1, "selectivity_plot": 1, "probe_plots": n, "all": 1}
 
 
 def test_new_graph_set_runs_its_whole_chain(tiny_run):
@@ -166,7 +166,8 @@ def test_new_graph_set_runs_its_whole_chain(tiny_run):
         "train_probe": 2 * n * len(ATTENTION_PROBES), "position_dataset": 1, "train_baseline": 1,
         "head_scores": n, "analyse_attention": n, "layer_probes": n, "layer_table": 1,
         "behaviour": 1, "head_ablation": 1, "sink_sweep": 1, "behaviour_table": 1,  # the toy's answers on tiny2
-        "ablation_table": 1, "probe_plots": n, "all": 1}
+        # Two graph sets: F1 against graph size joins the report.
+        "ablation_table": 1, "selectivity_plot": 1, "size_plot": 1, "probe_plots": n, "all": 1}
 
 
 def test_new_model_runs_its_chain_and_redraws_the_shared_outputs(tiny_run):
@@ -174,7 +175,7 @@ def test_new_model_runs_its_chain_and_redraws_the_shared_outputs(tiny_run):
     edited["models"]["minilm2"] = dict(TINY_CONFIG["models"]["minilm"], batch_size=4)
     assert planned_jobs(tiny_run, edited) == {
         "dump_attention": 1, "sparsify": 1, "combine": 2, "train_probe": 2 * len(ATTENTION_PROBES),
-        "head_scores": 1, "analyse_attention": 1, "ablation_table": 1, "probe_plots": len(MODELS) + 1,
+        "head_scores": 1, "analyse_attention": 1, "ablation_table": 1, "selectivity_plot": 1, "probe_plots": len(MODELS) + 1,
         "layer_probes": 1, "layer_table": 1, "all": 1}
 
 
