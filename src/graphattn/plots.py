@@ -11,6 +11,7 @@ import pandas as pd
 
 from .atomic import atomic_path
 from .heads import DIRECTIONS
+from .relations import RELATIONS
 
 
 def new_figure(width: float, height: float):
@@ -301,7 +302,7 @@ def selectivity(table: pd.DataFrame, controls: dict[str, str], position_probe: s
     Returns the panels' titles."""
     rows = _probe_rows(table, controls, position_probe)
     models = list(dict.fromkeys(rows["model"]))
-    relations = list(dict.fromkeys(table["relation"]))
+    relations = [r for r in RELATIONS if r in set(table["relation"])]  # parent first
     probes = list(dict.fromkeys(rows["probe"]))
     fig = new_figure(max(4.0, (0.45 * len(probes) + 1.2) * len(models)), 2.6 * len(relations))
     axes = fig.subplots(len(relations), len(models), squeeze=False, sharey=True)
