@@ -17,7 +17,8 @@ pytestmark = [pytest.mark.slurm, pytest.mark.e2e]
 
 LOCAL_SLURM = REPO / "scripts/local_slurm.sh"
 # Rules that the workflow runs on the submit host (`localrules`), never as Slurm jobs.
-LOCAL_RULES = {"generate_graphs", "render_prompts", "ablation_table", "probe_plots", "toy_history_plot", "all"}
+LOCAL_RULES = {"generate_graphs", "render_prompts", "ablation_table", "probe_plots", "selectivity_plot", "size_plot",
+               "toy_history_plot", "all"}
 
 
 @pytest.fixture(scope="module")
