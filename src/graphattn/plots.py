@@ -77,12 +77,7 @@ def training_curves(histories: dict[str, pd.DataFrame], path, title: str) -> Non
     for label, history in histories.items():
         probe, _, dataset = label.partition(": ")
         by_probe.setdefault(probe, []).append((dataset, history))
-    cols = min(3, len(by_probe))
-    rows = -(-len(by_probe) // cols)
-    fig = new_figure(4.0 * cols, 3.2 * rows)
-    axes = fig.subplots(rows, cols, squeeze=False).ravel()
-    for ax in axes[len(by_probe):]:
-        ax.set_axis_off()
+    fig, axes = _panels(len(by_probe))
     for ax, (probe, curves) in zip(axes, by_probe.items()):
         for dataset, history in curves:
             ax.plot(history["epoch"], history["val_f1"], label=dataset, linewidth=1)
@@ -125,16 +120,20 @@ def _layer_head_grid(ax, table: pd.DataFrame, column: str, title: str, vmax: flo
     _heatmap(ax, table.pivot(index="layer", columns="head", values=column), title, vmax)
 
 
-def _grid_figure(n_panels: int, table: pd.DataFrame, cols: int = 4):
-    n_layers, n_heads = table["layer"].nunique(), table["head"].nunique()
+def _panels(n_panels: int, cols: int = 3, size: tuple[float, float] = (4.0, 3.2)):
+    """A figure of n_panels axes, up to ``cols`` to a row (the spare ones hidden), flattened."""
     cols = min(cols, n_panels)
     rows = -(-n_panels // cols)
-    panel = (max(3.0, 0.3 * n_heads + 1.5), max(2.2, 0.25 * n_layers + 1.2))
-    fig = new_figure(panel[0] * cols, panel[1] * rows)
+    fig = new_figure(size[0] * cols, size[1] * rows)
     axes = fig.subplots(rows, cols, squeeze=False).ravel()
     for ax in axes[n_panels:]:
         ax.set_axis_off()
     return fig, axes
+
+
+def _grid_figure(n_panels: int, table: pd.DataFrame, cols: int = 4):
+    n_layers, n_heads = table["layer"].nunique(), table["head"].nunique()
+    return _panels(n_panels, cols, (max(3.0, 0.3 * n_heads + 1.5), max(2.2, 0.25 * n_layers + 1.2)))
 
 
 def role_heatmaps(scores: pd.DataFrame, tags: list[str], path, title: str) -> None:
@@ -336,12 +335,7 @@ def f1_by_size(table: pd.DataFrame, sizes: dict[str, float], controls: dict[str,
     table = table[table["graph_set"].isin(sizes)].assign(nodes=lambda t: t["graph_set"].map(sizes))
     rows = _probe_rows(table, controls, position_probe)
     panels = list(rows.groupby(["model", "relation"], sort=False))
-    cols = min(3, len(panels))
-    n_rows = -(-len(panels) // cols)
-    fig = new_figure(4.0 * cols, 3.2 * n_rows)
-    axes = fig.subplots(n_rows, cols, squeeze=False).ravel()
-    for ax in axes[len(panels):]:
-        ax.set_axis_off()
+    fig, axes = _panels(len(panels))
     for ax, ((model, relation), mine) in zip(axes, panels):
         for i, (probe, line) in enumerate(mine.groupby("probe", sort=False)):
             line = line.sort_values("nodes")
