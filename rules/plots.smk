@@ -85,7 +85,7 @@ rule selectivity_plot:
             subcategory="Against the baselines",
         ),
     params:
-        view=lambda w: dict(summary_view(), graph_set=next(iter(config["graph_sets"]))),
+        view=dict(summary_view(), graph_set=next(iter(config["graph_sets"]))),
         controls=control_map(),
         position_probe=position_probe(),
     log:

@@ -25,11 +25,15 @@ def behaviour_table(runs: list[dict], summaries: list[pd.DataFrame], intervened:
     seeds) on the dump taken under that g. Empty for the controls.
     """
     key = lambda run: (run["model"], run["graph_set"], run["notation"])  # noqa: E731
-    interventions = {key(run): parts for run, *parts in zip(intervened, curves, sweeps, probe_sweeps, strict=True)}
+    interventions = {key(run): (curve, sweep, probe_f1_columns(probed))
+                     for run, curve, sweep, probed in zip(intervened, curves, sweeps, probe_sweeps, strict=True)}
     rows = []
     for run, summary in zip(runs, summaries, strict=True):
         for row in summary.to_dict("records"):
-            extra = intervention_columns(row["kind"], *interventions[key(run)]) if key(run) in interventions else {}
+            extra = {}
+            if key(run) in interventions:
+                curve, sweep, probe_f1 = interventions[key(run)]
+                extra = intervention_columns(row["kind"], curve, sweep) | probe_f1
             rows.append({**run, **row, **extra})
     table = pd.DataFrame(rows)
     own = table.set_index(KEYS)
@@ -42,7 +46,7 @@ def behaviour_table(runs: list[dict], summaries: list[pd.DataFrame], intervened:
     return table[first + [c for c in table.columns if c not in first]]
 
 
-def intervention_columns(kind: str, curve: pd.DataFrame, sweep: pd.DataFrame, probed: pd.DataFrame) -> dict:
+def intervention_columns(kind: str, curve: pd.DataFrame, sweep: pd.DataFrame) -> dict:
     """The ablation curve's and the sink sweep's columns of one kind of question (see behaviour_table)."""
     kind_curve = curve[curve["kind"] == kind]
     counts = sorted(kind_curve.loc[kind_curve["heads"] == "top", "n_ablated"])
@@ -59,5 +63,10 @@ def intervention_columns(kind: str, curve: pd.DataFrame, sweep: pd.DataFrame, pr
     if "graph_blind_accuracy" in kind_curve:  # on the curve's own sample of questions
         extra["curve_graph_blind_accuracy"] = kind_curve["graph_blind_accuracy"].iloc[0]
     kind_sweep = sweep[sweep["kind"] == kind]
-    extra |= {f"accuracy_g{g:g}": a for g, a in zip(kind_sweep["g"], kind_sweep["accuracy"])}
-    return extra | {f"{probe}_f1_g{g:g}": f1 for (probe, g), f1 in probed.groupby(["probe", "g"], sort=False)["f1"].mean().items()}
+    return extra | {f"accuracy_g{g:g}": a for g, a in zip(kind_sweep["g"], kind_sweep["accuracy"])}
+
+
+def probe_f1_columns(probed: pd.DataFrame) -> dict:
+    """<probe>_f1_g<g>: each probe's test F1 (mean over seeds) on the dump taken under g; the same
+    for every kind of question."""
+    return {f"{probe}_f1_g{g:g}": f1 for (probe, g), f1 in probed.groupby(["probe", "g"], sort=False)["f1"].mean().items()}

@@ -81,9 +81,8 @@ def fitted_scores(model, labels: dict[int, torch.Tensor], hyper: dict, seed: int
     return {s: model.scores(s) for s in (VAL, TEST)}, model.state_dict(), None, history
 
 
-def train_probe(dataset_path: str, out_dir: str | Path, probe: str, hyper: dict, seed: int,
-                relation: str = "parent") -> dict:
-    return train_seeds(dataset_path, {seed: out_dir}, probe, hyper, relation)[0]
+def train_probe(dataset_path: str, out_dir: str | Path, probe: str, hyper: dict, seed: int) -> dict:
+    return train_seeds(dataset_path, {seed: out_dir}, probe, hyper)[0]
 
 
 def train_seeds(dataset_path: str, out_dirs: dict[int, str | Path], probe: str, hyper: dict,
