@@ -3,7 +3,7 @@
 
 from pathlib import Path
 
-from snakemake.utils import min_version, validate
+from snakemake.utils import min_version
 
 min_version("9.0")
 
@@ -15,20 +15,13 @@ if not workflow.overwrite_configfiles:
     configfile: "config/config.yaml"
 
 
-from graphattn.config import check as check_config, validate as validate_config, with_controls, with_gguf_paths
+import graphattn.config
 
-# Validate at load, before any job is planned: first with messages that name the key and
-# what would be accepted (and duplicate names in the config files), then Snakemake's own
-# validation, which fills the schema's defaults.
-validate_config(config, Path(workflow.basedir, "config/schema.yaml"), workflow.configfiles)
-validate(config, "config/schema.yaml")
-from graphattn.models import check_available as check_models_available
-
-check_config(config)
-# Random-init control twins ("<name>-random") join the grid as models of their own; a GGUF
-# source becomes the path of the folder that the rule convert_gguf makes of it.
-config["models"] = with_controls(with_gguf_paths(config["models"]))
-check_models_available(config["models"])
+# Validated at load, before any job is planned: messages that name the key and what would be
+# accepted. Fills the schema's defaults; random-init control twins ("<name>-random") join the
+# grid as models of their own; a GGUF source becomes the path of the folder that the rule
+# convert_gguf makes of it.
+graphattn.config.load(config, Path(workflow.basedir, "config/schema.yaml"), workflow.configfiles)
 
 
 # The report's introduction: the research question and the config of the run.

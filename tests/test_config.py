@@ -1,7 +1,9 @@
-"""Invalid configs are refused at load, by the real snakemake CLI, before any job runs.
+"""Invalid configs are refused at load, before any job runs.
 
-Each case breaks the tiny config in one place; the refusal must name the key and what
-would be accepted, and leave results/ exactly as it was.
+Each case breaks the tiny config in one place; the refusal must name the key and what would
+be accepted. Every case goes through graphattn.config.load, which the Snakefile calls at load
+(in-process: 0.1 s a case instead of a 3 s `snakemake -n`); a case of each kind of check goes
+through the real snakemake CLI too, which must refuse it and leave results/ exactly as it was.
 """
 
 import hashlib
@@ -9,8 +11,9 @@ import hashlib
 import pytest
 import yaml
 
-from conftest import run_snakemake
-from graphattn.config import duplicate_keys, key_name
+from conftest import REPO, run_snakemake
+from graphattn.config import ConfigError, duplicate_keys, key_name, load
+from graphattn.models import ModelUnavailable
 
 
 def broken(config, path, value):
@@ -137,14 +140,41 @@ def refused(workdir, config_text: str) -> str:
     return result.stdout + result.stderr
 
 
-@pytest.mark.e2e
-@pytest.mark.parametrize("path, value, fragments", CASES, ids=[".".join(map(str, c[0])) for c in CASES])
-def test_invalid_config_is_refused_before_any_job(tmp_path, tiny_config, path, value, fragments):
+def case_config(tiny_config, path, value) -> dict:
     if path == ("models", "minilm-random"):
         tiny_config["models"]["minilm"]["control"] = "random_init"
-    out = refused(tmp_path, yaml.safe_dump(broken(tiny_config, path, value)))
+    return broken(tiny_config, path, value)
+
+
+@pytest.mark.parametrize("path, value, fragments", CASES, ids=[".".join(map(str, c[0])) for c in CASES])
+def test_invalid_config_is_refused_at_load(tmp_path, monkeypatch, tiny_config, path, value, fragments):
+    monkeypatch.chdir(tmp_path)  # relative paths resolve from the working directory, as with `snakemake -d`
+    config_file = tmp_path / "config.yaml"
+    config_file.write_text(yaml.safe_dump(case_config(tiny_config, path, value)))
+    with pytest.raises((ConfigError, ModelUnavailable)) as refusal:
+        load(yaml.safe_load(config_file.read_text()), REPO / "config/schema.yaml", [config_file])
+    for fragment in fragments:
+        assert fragment in str(refusal.value)
+
+
+# One case of each kind of check the Snakefile makes at load: the schema worded for people,
+# the checks it cannot express, a model that cannot be found.
+CLI_CASES = [("modles",), ("graph_sets", "tiny", "min_nodes"), ("models", "minilm", "path")]
+
+
+CLI = [case for case in CASES if case[0] in CLI_CASES and case[1] is not DELETE]
+
+
+@pytest.mark.e2e
+@pytest.mark.parametrize("path, value, fragments", CLI, ids=[".".join(c[0]) for c in CLI])
+def test_invalid_config_is_refused_by_snakemake_before_any_job(tmp_path, tiny_config, path, value, fragments):
+    out = refused(tmp_path, yaml.safe_dump(case_config(tiny_config, path, value)))
     for fragment in fragments:
         assert fragment in out
+
+
+def test_every_kind_of_check_is_tried_through_the_cli():
+    assert sorted(case[0] for case in CLI) == sorted(CLI_CASES)
 
 
 @pytest.mark.e2e

@@ -9,7 +9,7 @@ import pytest
 import torch
 
 import tiny_models
-from conftest import TINY_CONFIG, run_snakemake
+from conftest import E2E_CONFIG, TINY_CONFIG, run_snakemake
 from graphattn import graphs, prompts
 from graphattn.attention import dump_attention
 from graphattn.config import ConfigError, check, with_controls
@@ -151,15 +151,15 @@ def test_controls_join_the_grid_and_the_toys_control_waits_for_the_toy(tmp_path)
 
 
 @pytest.mark.e2e
-def test_control_seed_edit_reruns_only_the_controls_dump(tmp_path):
-    config = with_control_on("minilm")
+def test_control_seed_edit_reruns_only_the_controls_dump(tiny_run):
+    config = copy.deepcopy(E2E_CONFIG)  # the shared run: minilm and its control, seed 0
+    assert config["models"]["minilm"]["control"] == "random_init"
     targets = [f"results/attention/{m}/tiny/arrow/dense.json" for m in ("minilm", "minilm-random")]
-    run_snakemake(tmp_path, "--cores", "2", *targets, config=config)
-    meta = json.loads((tmp_path / targets[1]).read_text())
+    meta = json.loads((tiny_run / targets[1]).read_text())
     assert (meta["random_init"], meta["init_seed"]) == (True, 0)
-    assert planned_dumps(tmp_path, config, *targets) == {}
+    assert planned_dumps(tiny_run, config, *targets) == {}
 
     config["models"]["minilm"]["control_seed"] = 1
-    assert list(planned_dumps(tmp_path, config, *targets)) == ["minilm-random"]
+    assert list(planned_dumps(tiny_run, config, *targets)) == ["minilm-random"]
     config["models"]["minilm"]["control"] = "none"
-    assert planned_dumps(tmp_path, config, targets[0]) == {}
+    assert planned_dumps(tiny_run, config, targets[0]) == {}

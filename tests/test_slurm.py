@@ -1,4 +1,4 @@
-"""The tiny workflow on a real Slurm: a one-node cluster (Debian's slurm-wlm and munge, started
+"""The tiny workflow (to its table) on a real Slurm: a one-node cluster (Debian's slurm-wlm and munge, started
 by scripts/local_slurm.sh), driven by `snakemake --profile slurm` typed from the repository root,
 as on a cluster. Every non-local job must run as a Slurm job, and the table must equal the one of
 a local run of the same config."""
@@ -11,7 +11,7 @@ from pathlib import Path
 
 import pytest
 
-from conftest import REPO, SNAKEMAKE, TINY_CONFIG, planned_jobs, run_snakemake
+from conftest import REPO, SNAKEMAKE, TINY_CONFIG, TINY_TARGETS, planned_jobs, run_snakemake
 
 pytestmark = [pytest.mark.slurm, pytest.mark.e2e]
 
@@ -52,6 +52,7 @@ def run_on_slurm(workdir: Path, partition: str) -> str:
         # ~40 s per job.
         "--slurm-status-command", "squeue",
         "--slurm-init-seconds-before-status-checks", "2", "--seconds-between-status-checks", "2",
+        *TINY_TARGETS,
     ]
     result = subprocess.run(cmd, cwd=REPO, capture_output=True, text=True, timeout=960,
                             env={**os.environ, "HF_HUB_OFFLINE": "1"})
@@ -75,7 +76,7 @@ def test_tiny_workflow_runs_as_slurm_jobs_and_gives_the_local_table(tmp_path, pa
     on_slurm, local = tmp_path / "slurm", plain_tiny_run  # local: the same config run with --cores 2
     on_slurm.mkdir()
     run_snakemake(on_slurm, "-n", config=TINY_CONFIG)  # writes the config
-    planned = planned_jobs(on_slurm)
+    planned = planned_jobs(on_slurm, targets=TINY_TARGETS)
 
     log = run_on_slurm(on_slurm, partition)
 

@@ -27,6 +27,25 @@ def validate(config: dict, schema_path: str | Path, config_files: list[str | Pat
         raise ConfigError("invalid config:\n  - " + "\n  - ".join(problems))
 
 
+def load(config: dict, schema_path: str | Path, config_files: list[str | Path] = ()) -> None:
+    """Every check the workflow makes at load, in its order (the Snakefile calls this, and the
+    tests call it in-process): raise ConfigError or ModelUnavailable naming the key and what
+    would be accepted, before any job is planned. Completes ``config`` in place: the schema's
+    defaults, the random-init controls as models of their own, a GGUF source's folder as path.
+    """
+    from snakemake.utils import validate as fill_defaults
+
+    from .models import check_available
+
+    # Ours first, with messages that name the key (and keys given twice in the files); then
+    # Snakemake's, which fills the schema's defaults that the checks below read.
+    validate(config, schema_path, config_files)
+    fill_defaults(config, str(Path(schema_path).resolve()))
+    check(config)
+    config["models"] = with_controls(with_gguf_paths(config["models"]))
+    check_available(config["models"])
+
+
 def schema_problems(config: dict, schema: dict) -> list[str]:
     from jsonschema import Draft202012Validator
 
