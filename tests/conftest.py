@@ -70,7 +70,7 @@ def run_snakemake(workdir: Path, *args: str, config: dict | None = None, check: 
 
 def planned_jobs(workdir: Path, config: dict | None = None, targets: list[str] = ()) -> dict[str, int]:
     """Rule -> job count of a dry run (`snakemake -n --quiet rules`); {} when nothing is to do."""
-    out = run_snakemake(workdir, "-n", "--quiet", "rules", *targets, config=config).stdout
+    out = run_snakemake(workdir, "-n", *targets, "--quiet", "rules", config=config).stdout  # --quiet takes a list
     jobs = {rule: int(n) for rule, n in re.findall(r"^(\w+)\s+(\d+)$", out, flags=re.M)}
     jobs.pop("total", None)
     return jobs
