@@ -82,7 +82,7 @@ def tiny_config():
 
 
 def shared_run(tmp_path_factory, name: str, config: dict, targets: list[str] = ()) -> Path:
-    """A complete run of ``config``, made once per test session by the first test that asks
+    """A run of ``config`` (to ``targets``, or whole), made once per test session by the first test that asks
     (under a file lock, so that processes sharing the session folder would wait for it)."""
     root = tmp_path_factory.getbasetemp()
     workdir, done = root / name, root / f"{name}.complete"
