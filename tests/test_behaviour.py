@@ -185,7 +185,7 @@ def test_head_means_replace_only_the_chosen_heads_output(bridge):
     torch.testing.assert_close(plain[real][:, 0].mean(0), means[1, 0], atol=1e-5, rtol=1e-4)
 
 
-def test_the_same_config_draws_the_same_random_heads_and_the_same_curve(bridge):
+def test_the_same_config_draws_the_same_random_heads_and_the_same_curve(bridge, monkeypatch):
     every = [(layer, head) for layer in range(2) for head in range(2)]
     assert runs.random_heads(every, 2, 0, seed=7) == runs.random_heads(every, 2, 0, seed=7)
     draws = {tuple(runs.random_heads(every, 2, d, seed=7)) for d in range(6)}
@@ -204,7 +204,12 @@ def test_the_same_config_draws_the_same_random_heads_and_the_same_curve(bridge):
     asked = questions.build(made, rendered, settings, {"train": 0.5, "val": 0.25, "seed": 0})
     reference = questions.build(made, rendered, settings, {"train": 0.5, "val": 0.25, "seed": 0}, part="val")
     ablation = {"draws": 2, "seed": 3, "counts": None}
+    real_answer, calls = runs.answer, []
+    monkeypatch.setattr(runs, "answer", lambda *a, **kw: calls.append(1) or real_answer(*a, **kw))  # counts, then answers
     first = runs.ablation_curve(bridge, asked, reference, scores, settings, ablation)
+    # one decoding per distinct set of heads: at n = 4 (every head) the top and both draws are one set
+    head_sets = {frozenset(ablated.split()) for ablated in first["ablated"]}
+    assert len(calls) == len(head_sets) <= len(first) - 2
     second = runs.ablation_curve(bridge, asked, reference, scores, settings, ablation)
     pd.testing.assert_frame_equal(first, second)
     assert first["heads"].tolist() == ["none"] + ["top", "random", "random"] * 3

@@ -131,11 +131,14 @@ def ablation_curve(bridge, questions: list[Question], reference: list[Question],
     ranked = ranked_heads(scores)
     every = sorted(ranked)
     rows = []
+    answered = {}  # greedy answers depend only on the set of heads: every head, or a draw equal to the top-n, once
 
     def measure(n: int, heads: str, draw: int | None, chosen: list[tuple[int, int]]) -> None:
-        texts = answer(bridge, questions, settings, lambda mask: interventions.ablation_hooks(means, chosen),
-                       desc=f"ablate {heads} {n}")
-        for row in by_kind(questions, texts, blind):
+        if frozenset(chosen) not in answered:
+            answered[frozenset(chosen)] = answer(
+                bridge, questions, settings, lambda mask: interventions.ablation_hooks(means, chosen),
+                desc=f"ablate {heads} {n}")
+        for row in by_kind(questions, answered[frozenset(chosen)], blind):
             rows.append({"n_ablated": n, "heads": heads, "draw": draw, **row,
                          "ablated": " ".join(f"L{layer}H{head}" for layer, head in chosen)})
 
