@@ -134,11 +134,11 @@ def ablation_curve(bridge, questions: list[Question], reference: list[Question],
     answered = {}  # greedy answers depend only on the set of heads: every head, or a draw equal to the top-n, once
 
     def measure(n: int, heads: str, draw: int | None, chosen: list[tuple[int, int]]) -> None:
-        if frozenset(chosen) not in answered:
-            answered[frozenset(chosen)] = answer(
-                bridge, questions, settings, lambda mask: interventions.ablation_hooks(means, chosen),
-                desc=f"ablate {heads} {n}")
-        for row in by_kind(questions, answered[frozenset(chosen)], blind):
+        key = frozenset(chosen)
+        if key not in answered:
+            answered[key] = answer(bridge, questions, settings, lambda mask: interventions.ablation_hooks(means, chosen),
+                                   desc=f"ablate {heads} {n}")
+        for row in by_kind(questions, answered[key], blind):
             rows.append({"n_ablated": n, "heads": heads, "draw": draw, **row,
                          "ablated": " ".join(f"L{layer}H{head}" for layer, head in chosen)})
 
