@@ -78,6 +78,21 @@ def test_tiny_causal_models_one_matrix_per_query_head(tmp_path, prompt_file, tin
     assert np.allclose(batched.astype(np.float32), single.astype(np.float32), atol=2e-3), arch
 
 
+def test_dump_is_the_token_pattern_reduced_by_node_weights(tmp_path, prompt_file, tiny_model):
+    """Every (selection, layer, head) matrix of the dump is Q @ pattern @ K^T of that prompt's
+    own token pattern: a swapped axis in the batched reduction would fail here."""
+    arch, folder = tiny_model
+    path, rendered = prompt_file
+    dump, _ = run_dump(tmp_path, path, str(folder), batch_size=4)
+    bridge = load_bridge(str(folder))
+    for p in (0, 5):
+        patterns, offsets = token_patterns(bridge, rendered[p].text)  # [layer, head, q, k]
+        query, key = node_weights(offsets, [m.__dict__ for m in rendered[p].mentions], 6)
+        query, key = torch.from_numpy(query).float(), torch.from_numpy(key).float()
+        expected = torch.einsum("snq,lhqk,mk->slhnm", query, patterns.float(), key).numpy()
+        assert np.allclose(dump[p].astype(np.float32), expected, atol=2e-3), (arch, p)
+
+
 def test_tiny_causal_token_patterns_are_causal_and_normalised(prompt_file, tiny_model):
     arch, folder = tiny_model
     _, rendered = prompt_file

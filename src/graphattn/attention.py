@@ -91,11 +91,13 @@ class NodeReducer:
         a = pattern.float()
         if self.drop_sink:
             a = drop_first_token(a)
-        a = a.unsqueeze(1)  # [batch, 1, head, q, k]
-        # Q [batch, sel, 1, node, q] @ A @ K^T [batch, 1, 1, k, node] -> [batch, sel, head, node, node],
-        # as two explicit matmuls: a one-call einsum may build a q x k x node x node intermediate.
-        query_mass = self.query.unsqueeze(2) @ a
-        self.layers.append(query_mass @ self.key.transpose(1, 2)[:, None, None])
+        # Q [batch, 1, sel*node, q] @ A [batch, head, q, k] @ K^T [batch, 1, k, node], as two explicit
+        # matmuls (a one-call einsum may build a q x k x node x node intermediate), with the selections
+        # folded into the rows: broadcasting A over a selection axis would copy it once per selection.
+        batch, n_sel, n_nodes, n_query = self.query.shape
+        query_mass = self.query.reshape(batch, 1, n_sel * n_nodes, n_query) @ a
+        nodes = query_mass @ self.key.transpose(1, 2)[:, None]  # [batch, head, sel*node, node]
+        self.layers.append(nodes.view(batch, -1, n_sel, n_nodes, n_nodes).transpose(1, 2))
         if len(self.layers) == self.n_layers:
             raise StopForward
         return pattern
