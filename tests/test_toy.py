@@ -42,6 +42,25 @@ def test_loss_only_on_answer_tokens():
     assert answer == ["A", ",", "B", ".", "C", "."]
 
 
+def test_training_loss_without_the_mask_equals_the_masked_loss_on_a_padded_batch():
+    """collate pads on the right, so the causal model's loss needs no attention mask."""
+    tokenizer = toy.build_tokenizer("letters")
+    rng = np.random.default_rng(0)
+    short = toy.make_example(tokenizer, GRAPH, "arrow", [("Parents", 2)], rng)
+    long = toy.make_example(tokenizer, GRAPH, "to", [("Parents", 2), ("Children", 1), ("Parents", 0)], rng)
+    batch = toy.collate([short, long], tokenizer.pad_token_id)
+    assert batch["attention_mask"][0].sum() < batch["attention_mask"].shape[1]  # the short one is padded
+    model = toy.build_model(len(tokenizer), layers=2, heads=2, hidden=32, seed=0)
+    masked = model(**batch).loss
+    assert torch.allclose(toy.training_loss(model, batch), masked, atol=1e-6)
+    # Left padding would move the short example's tokens: then the mask would matter.
+    flipped = {key: value.clone() for key, value in batch.items()}
+    n = int(batch["attention_mask"][0].sum())
+    for key in flipped:
+        flipped[key][0] = torch.roll(batch[key][0], batch[key].shape[1] - n)
+    assert not torch.allclose(toy.training_loss(model, flipped), masked, atol=1e-4)
+
+
 def test_training_questions_are_distinct_and_follow_parent_share():
     stream = toy.ExampleStream(toy.build_tokenizer("letters"), SETTINGS, ["arrow"], seed=0)
     asked = [stream.questions(GRAPH, 8, 0.75) for _ in range(200)]
