@@ -1,3 +1,9 @@
+import os
+
+# Every job but the toy model's training yields the CPU to it: it is the default run's critical
+# path, and Snakemake runs more jobs than a 2-core machine has cores. Before the imports.
+os.nice(19)
+
 import pandas as pd
 import torch
 
