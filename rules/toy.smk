@@ -29,6 +29,29 @@ rule train_toy_model:
         "../workflow/scripts/train_toy_model.py"
 
 
+# The toy before training: its architecture, tokenizer and initial weights. Its random-init
+# control is built from this folder, so the control's dumps, probes and answers run while the
+# toy trains (the training is the default run's critical path) and an edit of a training
+# setting (lr, steps, ...) does not re-run them.
+rule toy_init_model:
+    output:
+        model=directory("results/models/toy-init"),
+    params:
+        toy=lambda w: canonical({key: value for key, value in toy_settings().items()
+                                     if key in graphattn.config.UNTRAINED_TOY_KEYS}),
+        graphs=lambda w: canonical(toy_graph_settings()),
+    threads: 1
+    resources:
+        mem_mb=2000,
+        runtime=10,
+    log:
+        "results/logs/toy_init_model.log",
+    conda:
+        "../envs/models.yaml"
+    script:
+        "../workflow/scripts/toy_init_model.py"
+
+
 # Mean-attention ablation: each head's pattern replaced by its average over the toy's
 # validation prompts, one head at a time and all at once, next to the heads' role tags.
 rule toy_mean_ablation:

@@ -9,10 +9,10 @@ import pytest
 import torch
 
 import tiny_models
-from conftest import E2E_CONFIG, TINY_CONFIG, run_snakemake
+from conftest import E2E_CONFIG, TINY_CONFIG, planned_jobs, run_snakemake
 from graphattn import graphs, prompts
 from graphattn.attention import dump_attention
-from graphattn.config import ConfigError, check, with_controls
+from graphattn.config import ConfigError, answer_settings, check, with_controls
 from graphattn.models import load_bridge
 from test_attention import MINILM, token_patterns
 
@@ -143,11 +143,34 @@ def with_control_on(*names) -> dict:
     return config
 
 
-def test_controls_join_the_grid_and_the_toys_control_waits_for_the_toy(tmp_path):
+def test_controls_join_the_grid_and_the_toys_control_does_not_wait_for_its_training(tmp_path):
     dumps = planned_dumps(tmp_path, with_control_on("minilm", "toy"))
     assert sorted(dumps) == ["minilm", "minilm-random", "toy", "toy-random"]
-    assert dumps["toy-random"] == dumps["toy"] == ["results/prompts/tiny/arrow.jsonl", "results/models/toy"]
+    assert dumps["toy"] == ["results/prompts/tiny/arrow.jsonl", "results/models/toy"]
+    assert dumps["toy-random"] == ["results/prompts/tiny/arrow.jsonl", "results/models/toy-init"]
     assert dumps["minilm-random"] == ["results/prompts/tiny/arrow.jsonl"]
+
+
+def test_the_toys_control_is_built_from_the_untrained_toy_and_answers_in_its_format():
+    grid = with_controls({"toy": {"path": "pipeline:toy", "batch_size": 8, "control": "random_init"}})
+    assert grid["toy"]["path"] == "pipeline:toy"
+    assert grid["toy-random"] == {"path": "pipeline:toy-init", "batch_size": 8, "random_init": True, "init_seed": 0,
+                                  "control_of": "toy"}
+    config = {"models": grid, "behaviour": {"format": "few_shot", "kinds": ["parents"], "shots": 3, "seed": 0,
+                                            "max_prompts": None, "max_new_tokens": 8}}
+    assert answer_settings(config, "toy-random")["format"] == answer_settings(config, "toy")["format"] == "trained"
+
+
+def test_only_the_untrained_toys_settings_rebuild_the_controls_folder(tmp_path):
+    """A training setting (lr) re-runs the toy's training, not its control's folder (nor, so,
+    the control's jobs); an architecture setting re-runs both."""
+    config = with_control_on("toy")
+    run_snakemake(tmp_path, "--cores", "1", "results/models/toy-init", config=config)
+    assert planned_jobs(tmp_path, config, ["results/models/toy-init"]) == {}
+    config["toy"]["lr"] = 0.01
+    assert planned_jobs(tmp_path, config, ["results/models/toy-init"]) == {}
+    config["toy"]["hidden"] = 32
+    assert planned_jobs(tmp_path, config, ["results/models/toy-init"]) == {"toy_init_model": 1}
 
 
 @pytest.mark.e2e

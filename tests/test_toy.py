@@ -95,6 +95,29 @@ def test_training_is_seeded_and_loads_through_the_bridge(tmp_path):
     assert patterns[0].shape[1] == 2 and (patterns[0][0].triu(1) == 0).all()
 
 
+def test_the_controls_folder_is_the_toy_before_training(tmp_path):
+    """The random-init control is built from the untrained toy's folder: the same architecture
+    and tokenizer as the trained toy's, so the same random weights for the same init_seed; and
+    its weights are the ones training starts from."""
+    settings = dict(notations=["arrow"], steps=4, batch_size=8, questions=2, parent_share=0.5, lr=1e-2, seed=1,
+                    eval_every=2, n_heldout=16, layers=1, heads=2, hidden=16)
+    toy.train_toy(str(tmp_path / "trained"), str(tmp_path / "h.csv"), str(tmp_path / "m.json"), SETTINGS, settings)
+    toy.save_untrained(str(tmp_path / "init"), SETTINGS, settings)
+    from safetensors.torch import load_file
+
+    assert json.loads((tmp_path / "init/config.json").read_text()) == json.loads((tmp_path / "trained/config.json").read_text())
+    assert (tmp_path / "init/tokenizer.json").read_text() == (tmp_path / "trained/tokenizer.json").read_text()
+    start = toy.build_model(len(toy.build_tokenizer("letters")), 1, 2, 16, seed=1).state_dict()
+    untrained, trained = load_file(tmp_path / "init/model.safetensors"), load_file(tmp_path / "trained/model.safetensors")
+    assert all(torch.equal(untrained[k], start[k]) for k in untrained)
+    assert not all(torch.equal(untrained[k], trained[k]) for k in untrained)  # training moved the weights
+
+    controls = [load_bridge(str(tmp_path / name), random_init=True, init_seed=0) for name in ("init", "trained")]
+    weights = [dict(bridge.original_model.named_parameters()) for bridge in controls]
+    assert weights[0].keys() == weights[1].keys()
+    assert all(torch.equal(weights[0][k], weights[1][k]) for k in weights[0])
+
+
 def test_training_records_the_probe_sets_attention_at_every_evaluation(tmp_path):
     settings = dict(notations=["arrow"], steps=6, batch_size=8, questions=2, parent_share=0.5, lr=1e-3, seed=1,
                     eval_every=3, n_heldout=16, layers=2, heads=2, hidden=16, probe_prompts=5)

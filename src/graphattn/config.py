@@ -274,7 +274,7 @@ def answer_settings(config: dict, model: str) -> dict:
     """What the behaviour rules need of a model's questions: its prompt format and batch size,
     the kinds, examples, sample and answer length (its control answers in the base model's format)."""
     section, entry = config["behaviour"], config["models"][model]
-    default = "trained" if entry["path"] == "pipeline:toy" else section["format"]
+    default = "trained" if entry["path"].startswith("pipeline:") else section["format"]  # the toy, trained or not
     return {
         "format": entry.get("answer_format", default),
         "batch_size": entry["batch_size"],
@@ -304,16 +304,25 @@ def with_controls(models: dict) -> dict:
     Every entry comes out with ``random_init`` (bool), ``init_seed`` (the seed of the random
     weights, None for real weights) and ``control_of`` (the model it controls, or None), and
     without ``control``/``control_seed``: those only say which twins to add, so editing them
-    changes the twin's entry (and re-runs its jobs), never the real model's.
+    changes the twin's entry (and re-runs its jobs), never the real model's. The toy's twin
+    is built from the untrained toy's folder (models.CONTROL_SOURCE), not the trained one's.
     """
+    from .models import CONTROL_SOURCE
+
     grid = {}
     for name, entry in models.items():
         entry = dict(entry)
         control, seed = entry.pop("control", "none"), entry.pop("control_seed", 0)
         grid[name] = {**entry, "random_init": False, "init_seed": None, "control_of": None}
         if control == "random_init":
-            grid[name + CONTROL_SUFFIX] = {**entry, "random_init": True, "init_seed": seed, "control_of": name}
+            grid[name + CONTROL_SUFFIX] = {**entry, "path": CONTROL_SOURCE.get(entry["path"], entry["path"]),
+                                           "random_init": True, "init_seed": seed, "control_of": name}
     return grid
+
+
+# The toy settings that make the untrained toy (its architecture and initial weights; its
+# tokenizer follows the graph set's naming): all that the folder of its control depends on.
+UNTRAINED_TOY_KEYS = ("layers", "heads", "hidden", "llama", "seed")
 
 
 def toy_graph_settings(config: dict) -> dict:

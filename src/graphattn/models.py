@@ -73,6 +73,11 @@ def resolve_model_path(path: str, allow_download: bool = False) -> str:
     return cached_snapshot(path)
 
 
+# A random-init control needs its model's architecture and tokenizer, not its weights: for
+# the toy, those are in the untrained toy's folder, which exists before the training ends.
+CONTROL_SOURCE = {"pipeline:toy": "pipeline:toy-init"}
+
+
 def pipeline_model_dir(path: str) -> str:
     """Where the run saves a model it trains itself, relative to the working directory."""
     return f"results/models/{path.removeprefix('pipeline:')}"

@@ -21,6 +21,7 @@ from tqdm import tqdm
 from . import graphs, naming
 from .atomic import atomic_dir, write_json, write_text
 from .attention import length_batches
+from .prefetch import Prefetched
 from .prompts import render
 from .toy_dynamics import DynamicsRecorder, first_step_at
 
@@ -205,6 +206,21 @@ def save_folder(out_dir: Path, model, tokenizer) -> None:
         tokenizer.save_pretrained(tmp)
 
 
+
+def build_untrained(graph_settings: dict, toy: dict):
+    """The toy's tokenizer and its model before step 1 (weights seeded by ``toy["seed"]``)."""
+    tokenizer = build_tokenizer(graph_settings["naming"])
+    model = build_model(len(tokenizer), toy["layers"], toy["heads"], toy["hidden"], toy["seed"], toy.get("llama"))
+    return model, tokenizer
+
+
+def save_untrained(model_dir: str, graph_settings: dict, toy: dict) -> None:
+    """The toy as it starts training. Its random-init control is built from this folder (it
+    needs the architecture and the tokenizer, and draws its own weights), so the control's
+    jobs need not wait for the training, nor re-run when a training setting changes."""
+    save_folder(Path(model_dir), *build_untrained(graph_settings, toy))
+
+
 def train_toy(model_dir: str, history_path: str, metrics_path: str, graph_settings: dict, toy: dict,
               dynamics_path: str | None = None, role_scores_path: str | None = None) -> dict:
     """Train on fresh graphs until validation parent accuracy holds at >= 99% or ``toy["steps"]`` run out.
@@ -216,8 +232,7 @@ def train_toy(model_dir: str, history_path: str, metrics_path: str, graph_settin
     """
     seed = toy["seed"]
     torch.manual_seed(seed)
-    tokenizer = build_tokenizer(graph_settings["naming"])
-    model = build_model(len(tokenizer), toy["layers"], toy["heads"], toy["hidden"], seed, toy.get("llama"))
+    model, tokenizer = build_untrained(graph_settings, toy)
     pad = tokenizer.pad_token_id
 
     def heldout(stream_seed: int, parent_share: float) -> dict[str, torch.Tensor]:
@@ -225,8 +240,6 @@ def train_toy(model_dir: str, history_path: str, metrics_path: str, graph_settin
 
     val, test, children = (heldout(VALIDATION_SEED_OFFSET + seed, 1.0), heldout(seed + 2, 1.0),
                            heldout(seed + 3, 0.0))
-    train = ExampleStream(tokenizer, graph_settings, toy["notations"], seed).batches(
-        toy["batch_size"], toy["questions"], toy["parent_share"])
 
     steps = toy["steps"]
     optimisers = build_optimisers(model, toy.get("optimizer", "muon"), toy["lr"])
@@ -240,27 +253,31 @@ def train_toy(model_dir: str, history_path: str, metrics_path: str, graph_settin
         model.eval()
         recorder.record(model, 0)
     history, passes = [], 0
-    for step in (bar := tqdm(range(1, steps + 1), desc="train_toy_model", unit="step")):
-        model.train()
-        batch = collate(next(train), pad)
-        loss = training_loss(model, batch)
-        model.zero_grad()
-        loss.backward()
-        torch.nn.utils.clip_grad_norm_(model.parameters(), 1.0)
-        for optimiser, schedule in zip(optimisers, schedules):
-            optimiser.step()
-            schedule.step()
-        if step % toy["eval_every"] == 0 or step == steps:
-            model.eval()
-            accuracy = exact_accuracy(model, val)
-            history.append({"step": step, "loss": loss.item(), "val_accuracy": accuracy})
-            bar.set_postfix(loss=f"{loss.item():.3f}", val_acc=f"{accuracy:.3f}")
-            if recorder:
-                recorder.record(model, step)
-            # Stop once validation has stayed at >= 99% for three evaluations in a row.
-            passes = passes + 1 if accuracy >= 0.99 else 0
-            if passes == 3:
-                break
+    # The training batches are drawn by a child process while the model trains: the same seeded
+    # stream, a fifth of a step off the training's one thread (graphattn.prefetch).
+    with Prefetched(ExampleStream(tokenizer, graph_settings, toy["notations"], seed).batches,
+                    toy["batch_size"], toy["questions"], toy["parent_share"]) as train:
+        for step in (bar := tqdm(range(1, steps + 1), desc="train_toy_model", unit="step")):
+            model.train()
+            batch = collate(next(train), pad)
+            loss = training_loss(model, batch)
+            model.zero_grad()
+            loss.backward()
+            torch.nn.utils.clip_grad_norm_(model.parameters(), 1.0)
+            for optimiser, schedule in zip(optimisers, schedules):
+                optimiser.step()
+                schedule.step()
+            if step % toy["eval_every"] == 0 or step == steps:
+                model.eval()
+                accuracy = exact_accuracy(model, val)
+                history.append({"step": step, "loss": loss.item(), "val_accuracy": accuracy})
+                bar.set_postfix(loss=f"{loss.item():.3f}", val_acc=f"{accuracy:.3f}")
+                if recorder:
+                    recorder.record(model, step)
+                # Stop once validation has stayed at >= 99% for three evaluations in a row.
+                passes = passes + 1 if accuracy >= 0.99 else 0
+                if passes == 3:
+                    break
 
     model.eval()
     metrics = {
