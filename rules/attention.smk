@@ -8,8 +8,6 @@ rule dump_attention:
     params:
         model=lambda w: canonical(config["models"][w.model]),
         max_nodes=lambda w: config["graph_sets"][w.graph_set]["max_nodes"],
-    # Before the analyses and probes of other models: a model's whole branch waits for its dump.
-    priority: 10
     threads: 2
     resources:
         mem_mb=dump_mem_mb,

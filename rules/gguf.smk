@@ -13,8 +13,6 @@ rule fetch_gguf:
         "resources/gguf/{gguf}.gguf",
     params:
         source=lambda w: gguf_source(w.gguf),
-    # The model's whole branch waits for this and convert_gguf (priorities: rules/toy.smk).
-    priority: 20
     threads: 1
     resources:
         mem_mb=500,
@@ -36,7 +34,6 @@ rule convert_gguf:
         # A fetched file was checked as it was joined; only a local file is hashed here.
         sha256=lambda w: gguf_source(w.gguf).get("sha256") if "path" in gguf_source(w.gguf) else None,
     # Dequantising takes the whole model in float32 twice (the GGUF load and the plain copy).
-    priority: 20
     threads: 2
     resources:
         mem_mb=4000,

@@ -14,11 +14,7 @@ rule train_toy_model:
         graphs=lambda w: canonical(toy_graph_settings()),
     # The toy model's training is the default run's critical path (its dumps and probes
     # wait for it). One thread: a second one gains only ~15% (11.1 vs 9.5 steps/s here),
-    # and its OpenMP threads crawl when other jobs share the cores. Priorities put the long
-    # chains first among the jobs ready to run: this training and the GGUF model's fetch and
-    # conversion (20), then every dump (10); without them the conversion once waited 5 minutes
-    # behind short jobs.
-    priority: 20
+    # and its OpenMP threads crawl when other jobs share the cores.
     threads: 1
     resources:
         mem_mb=3000,
