@@ -13,6 +13,8 @@ rule fetch_gguf:
         "resources/gguf/{gguf}.gguf",
     params:
         source=lambda w: gguf_source(w.gguf),
+    # First among ready jobs, as convert_gguf: SmolLM2's dumps wait for both.
+    priority: 20
     threads: 1
     resources:
         mem_mb=500,
@@ -33,6 +35,9 @@ rule convert_gguf:
     params:
         # A fetched file was checked as it was joined; only a local file is hashed here.
         sha256=lambda w: gguf_source(w.gguf).get("sha256") if "path" in gguf_source(w.gguf) else None,
+    # Started first among ready jobs (else the scheduler filled the cores with probe jobs and it
+    # began at 380 s of a 1,000 s run): SmolLM2's dumps, a long chain, wait for it.
+    priority: 20
     # Dequantising takes the whole model in float32 twice (the GGUF load and the plain copy).
     threads: 2
     resources:

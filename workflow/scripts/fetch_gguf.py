@@ -1,8 +1,5 @@
-import os
-
-# Every job but the toy model's training yields the CPU to it: it is the default run's critical
-# path, and Snakemake runs more jobs than a 2-core machine has cores. Before the imports.
-os.nice(19)
+# Not niced, unlike the other jobs: SmolLM2's dumps wait for this file, and with the toy's
+# training made faster they are the default run's other long chain (docs/results.md).
 
 from graphattn.gguf import fetch
 from graphattn.rule_log import log_to
