@@ -5,7 +5,7 @@ native bfloat16 instructions (AVX2 only) its matmuls run about 17x slower than i
 the toy model's 21 small matrices that was a third of a training step. This is the same
 algorithm and the same defaults (Nesterov momentum 0.95, the quintic coefficients, 5 steps,
 decoupled weight decay, the ``match_rms_adamw`` learning-rate scale) with the iteration kept in
-the parameters' dtype; tests/test_muon.py compares one step with ``torch.optim.Muon``'s.
+the parameters' dtype; tests/test_muon.py compares two steps with ``torch.optim.Muon``'s.
 """
 
 from __future__ import annotations
@@ -20,7 +20,7 @@ COEFFICIENTS = (3.4445, -4.7750, 2.0315)
 def orthogonalise(update: torch.Tensor, steps: int = 5, eps: float = 1e-7,
                   coefficients: tuple[float, float, float] = COEFFICIENTS) -> torch.Tensor:
     """The quintic Newton-Schulz iteration towards U V^T (where U S V^T = update), in update's dtype.
-    Like torch's, it stops short of 1 on purpose: singular values end near 0.7 to 1.2."""
+    Like torch's, it does not converge to 1 on purpose: singular values end between 0.5 and 1.5."""
     a, b, c = coefficients
     tall = update.size(0) > update.size(1)
     x = update.T if tall else update

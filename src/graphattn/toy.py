@@ -20,8 +20,8 @@ from tqdm import tqdm
 
 from . import graphs, naming
 from .atomic import atomic_dir, write_json, write_text
-from .muon import Muon
 from .attention import length_batches
+from .muon import Muon
 from .prefetch import Prefetched
 from .prompts import render
 from .toy_dynamics import DynamicsRecorder, first_step_at
