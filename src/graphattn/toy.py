@@ -184,7 +184,7 @@ def build_optimisers(model, name: str, lr: float) -> list[torch.optim.Optimizer]
     rest (embeddings, output layer, norms), as Muon is meant to be used; ``adamw``: AdamW for all.
 
     With Muon the parent lookup forms abruptly, near step 1,000 at batch 64 or 128 (default run:
-    validation 0.73 at step 800, 0.93 at 1,000); with AdamW it had not after 3,000 steps of
+    validation 0.73 at step 800, 0.92 at 1,000); with AdamW it had not after 3,000 steps of
     batch 128 (held-out 0.92).
     Muon's updates are scaled to AdamW's size (``match_rms_adamw``), so one ``lr`` serves both;
     graphattn.muon keeps its orthogonalisation in float32 (torch's bfloat16 one was a third of a
