@@ -9,9 +9,9 @@ import pytest
 import torch
 
 from graphattn import toy
-from graphattn.muon import Muon
 from graphattn.graphs import Graph
 from graphattn.models import load_bridge
+from graphattn.muon import Muon
 
 GRAPH = Graph(id=0, nodes=["D", "A", "C", "B"], edges=[(1, 2), (3, 2), (2, 0)])  # A->C, B->C, C->D
 SETTINGS = dict(min_nodes=3, max_nodes=5, edge_prob=0.4, naming="letters")
