@@ -26,7 +26,7 @@ rule analyse_attention:
     params:
         model=lambda w: canonical(config["models"][w.model]),
         analysis=canonical(config["analysis"]),
-    threads: 2
+    threads: model_threads
     resources:
         mem_mb=dump_mem_mb,
         gpu=lambda w: config["models"][w.model]["gpus"],

@@ -27,7 +27,7 @@ rule behaviour:
         model=behaviour_model,
         settings=behaviour_params,
         split=lambda w: canonical(config["split"]),
-    threads: 2
+    threads: model_threads
     resources:
         mem_mb=dump_mem_mb,
         runtime=120,
@@ -61,7 +61,7 @@ rule head_ablation:
         settings=behaviour_params,
         ablation=lambda w: canonical(config["behaviour"]["ablation"]),
         split=lambda w: canonical(config["split"]),
-    threads: 2
+    threads: model_threads
     resources:
         mem_mb=dump_mem_mb,
         runtime=240,
@@ -93,7 +93,7 @@ rule sink_sweep:
         probes=lambda w: canonical({name: config["probes"][name] for name in config["behaviour"]["sink"]["probes"]}),
         seeds=config["seeds"],
         max_nodes=lambda w: config["graph_sets"][w.graph_set]["max_nodes"],
-    threads: 2
+    threads: model_threads
     resources:
         mem_mb=dump_mem_mb,
         runtime=240,

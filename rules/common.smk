@@ -111,6 +111,13 @@ def dump_mem_mb(wildcards):
     return resources.dump_mem_mb(shape, entry["dtype"], entry["batch_size"], tokens)
 
 
+def model_threads(wildcards):
+    """Threads of a job that runs a model: one for the toy and its control, whose matrices are
+    too small to share (two threads are slower alone, and beside other jobs their spinning
+    costs several times the CPU of one: benchmarks/job_threads.py), two for any other model."""
+    return 1 if config["models"][wildcards.model]["path"].startswith("pipeline:") else 2
+
+
 def control_map():
     """Model -> its random-init control, for the tables that put them side by side."""
     return canonical({m["control_of"]: name for name, m in config["models"].items() if m["control_of"]})
