@@ -136,6 +136,27 @@ def planned_dumps(workdir, config, *targets) -> dict[str, list[str]]:
     return dumps
 
 
+def test_the_toys_model_jobs_run_on_one_thread_and_other_models_on_two(tmp_path):
+    # The toy's matrices are too small to share between threads (benchmarks/job_threads.py).
+    config = copy.deepcopy(E2E_CONFIG)  # minilm's control, the toy's behaviour rules
+    config["models"]["toy"]["control"] = "random_init"
+    out = run_snakemake(tmp_path, "-n", "--cores", "8", config=config).stdout  # the README's --cores
+    threads = {}
+    for block in out.split("\nrule ")[1:]:
+        rule, body = block.split(":", 1)
+        fields = dict(line.strip().split(": ", 1) for line in body.split("\n[")[0].splitlines() if ": " in line)
+        model = dict(w.split("=") for w in fields.get("wildcards", "").split(", ") if "=" in w).get("model")
+        if rule in ("dump_attention", "analyse_attention", "behaviour", "head_ablation", "sink_sweep"):
+            threads[rule, model] = int(fields.get("threads", 1))  # a dry run shows threads above 1 only
+    assert {key: n for key, n in threads.items() if key[0] == "dump_attention"} == {
+        ("dump_attention", "minilm"): 2, ("dump_attention", "minilm-random"): 2,
+        ("dump_attention", "toy"): 1, ("dump_attention", "toy-random"): 1}
+    toy_jobs = {rule for rule, model in threads if model.startswith("toy")}
+    assert toy_jobs == {"dump_attention", "analyse_attention", "behaviour", "head_ablation", "sink_sweep"}
+    assert all(n == 1 for (rule, model), n in threads.items() if model.startswith("toy"))
+    assert threads["analyse_attention", "minilm"] == 2
+
+
 def with_control_on(*names) -> dict:
     config = copy.deepcopy(TINY_CONFIG)
     for name in names:
