@@ -8,9 +8,6 @@ rule dump_attention:
     params:
         model=lambda w: canonical(config["models"][w.model]),
         max_nodes=lambda w: config["graph_sets"][w.graph_set]["max_nodes"],
-    # Before other ready jobs (after the GGUF's fetch and conversion): the probes of a model
-    # wait for its dump, while its analysis and other models' probes wait for nothing.
-    priority: 10
     threads: model_threads
     resources:
         mem_mb=dump_mem_mb,
