@@ -21,9 +21,9 @@ import graphattn.config
 
 # Every job inherits this: PyTorch's OpenMP threads spin ~300,000 times waiting for work before
 # they sleep, which on a machine with fewer cores than running jobs burns the CPU that the
-# other jobs need (a 2-thread dump beside two busy cores: twice the CPU of one thread;
-# benchmarks/job_threads.py). 10,000 spins cost nothing when the job runs alone. A value set
-# by the user wins.
+# other jobs need (beside two busy cores, a 2-thread dump of SmolLM2 took 1.3 times the CPU
+# of this setting; benchmarks/job_threads.py). 10,000 spins cost nothing when the job runs
+# alone. A value set by the user wins.
 os.environ.setdefault("GOMP_SPINCOUNT", "10000")
 
 # Validated at load, before any job is planned: messages that name the key and what would be
