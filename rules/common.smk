@@ -113,8 +113,8 @@ def dump_mem_mb(wildcards):
 
 def model_threads(wildcards):
     """Threads of a job that runs a model: one for the toy and its control, whose matrices are
-    too small to share (two threads are slower alone, and beside other jobs their spinning
-    costs several times the CPU of one: benchmarks/job_threads.py), two for any other model."""
+    too small to share (two threads are barely faster alone, and beside other jobs their
+    spinning costs 8 times the CPU of one: benchmarks/job_threads.py), two for any other model."""
     return 1 if config["models"][wildcards.model]["path"].startswith("pipeline:") else 2
 
 
