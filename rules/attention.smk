@@ -8,6 +8,7 @@ rule dump_attention:
     params:
         model=lambda w: canonical(config["models"][w.model]),
         max_nodes=lambda w: config["graph_sets"][w.graph_set]["max_nodes"],
+    priority: dump_priority
     threads: model_threads
     resources:
         mem_mb=dump_mem_mb,

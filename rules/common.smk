@@ -118,6 +118,13 @@ def model_threads(wildcards):
     return 1 if config["models"][wildcards.model]["path"].startswith("pipeline:") else 2
 
 
+def dump_priority(wildcards):
+    """The dumps of models converted from GGUF (SmolLM2's here) start before other ready jobs:
+    they waited for the fetch and conversion, and are the longest dumps of the run, whose end
+    they otherwise were. Not every dump: four at once took the toy's spare core (docs/results.md)."""
+    return 10 if config["models"][wildcards.model]["path"].startswith("gguf:") else 0
+
+
 def control_map():
     """Model -> its random-init control, for the tables that put them side by side."""
     return canonical({m["control_of"]: name for name, m in config["models"].items() if m["control_of"]})
