@@ -68,6 +68,23 @@ def run_snakemake(workdir: Path, *args: str, config: dict | None = None, check: 
     return result
 
 
+def planned_job_fields(workdir: Path, config: dict | None, *args: str) -> list[tuple[str, dict[str, str]]]:
+    """(rule, fields) of each job of a dry run (`snakemake -n *args`): the "key: value" lines Snakemake
+    prints under "rule ...:" (input, wildcards, threads and priority when not the default, ...)."""
+    out = run_snakemake(workdir, "-n", *args, config=config).stdout
+    jobs = []
+    for block in out.split("\nrule ")[1:]:
+        rule, body = block.split(":", 1)
+        fields = dict(line.strip().split(": ", 1) for line in body.split("\n[")[0].splitlines() if ": " in line)
+        jobs.append((rule, fields))
+    return jobs
+
+
+def job_model(fields: dict[str, str]) -> str | None:
+    """The ``model`` wildcard of a planned job's fields."""
+    return dict(w.split("=") for w in fields.get("wildcards", "").split(", ") if "=" in w).get("model")
+
+
 def planned_jobs(workdir: Path, config: dict | None = None, targets: list[str] = ()) -> dict[str, int]:
     """Rule -> job count of a dry run (`snakemake -n --quiet rules`); {} when nothing is to do."""
     out = run_snakemake(workdir, "-n", *targets, "--quiet", "rules", config=config).stdout  # --quiet takes a list

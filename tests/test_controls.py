@@ -9,7 +9,7 @@ import pytest
 import torch
 
 import tiny_models
-from conftest import E2E_CONFIG, TINY_CONFIG, planned_jobs, run_snakemake
+from conftest import E2E_CONFIG, TINY_CONFIG, job_model, planned_job_fields, planned_jobs, run_snakemake
 from graphattn import graphs, prompts
 from graphattn.attention import dump_attention
 from graphattn.config import ConfigError, answer_settings, check, with_controls
@@ -128,26 +128,17 @@ def test_control_dump_differs_from_the_real_one_and_is_reproducible(tmp_path, pr
 
 def planned_dumps(workdir, config, *targets) -> dict[str, list[str]]:
     """Model -> input files of each dump_attention job that a dry run (`snakemake -n`) plans."""
-    out = run_snakemake(workdir, "-n", *targets, config=config).stdout
-    dumps = {}
-    for block in out.split("\nrule dump_attention:\n")[1:]:
-        fields = dict(line.strip().split(": ", 1) for line in block.split("\n[")[0].splitlines() if ": " in line)
-        dumps[fields["wildcards"].split(",")[0].removeprefix("model=")] = fields["input"].split(", ")
-    return dumps
+    return {job_model(fields): fields["input"].split(", ")
+            for rule, fields in planned_job_fields(workdir, config, *targets) if rule == "dump_attention"}
 
 
 def test_the_toys_model_jobs_run_on_one_thread_and_other_models_on_two(tmp_path):
     # The toy's matrices are too small to share between threads (benchmarks/job_threads.py).
     config = copy.deepcopy(E2E_CONFIG)  # minilm's control, the toy's behaviour rules
     config["models"]["toy"]["control"] = "random_init"
-    out = run_snakemake(tmp_path, "-n", "--cores", "8", config=config).stdout  # the README's --cores
-    threads = {}
-    for block in out.split("\nrule ")[1:]:
-        rule, body = block.split(":", 1)
-        fields = dict(line.strip().split(": ", 1) for line in body.split("\n[")[0].splitlines() if ": " in line)
-        model = dict(w.split("=") for w in fields.get("wildcards", "").split(", ") if "=" in w).get("model")
-        if rule in ("dump_attention", "analyse_attention", "behaviour", "head_ablation", "sink_sweep"):
-            threads[rule, model] = int(fields.get("threads", 1))  # a dry run shows threads above 1 only
+    threads = {(rule, job_model(fields)): int(fields.get("threads", 1))  # a dry run shows threads above 1 only
+               for rule, fields in planned_job_fields(tmp_path, config, "--cores", "8")  # the README's --cores
+               if rule in ("dump_attention", "analyse_attention", "behaviour", "head_ablation", "sink_sweep")}
     assert {key: n for key, n in threads.items() if key[0] == "dump_attention"} == {
         ("dump_attention", "minilm"): 2, ("dump_attention", "minilm-random"): 2,
         ("dump_attention", "toy"): 1, ("dump_attention", "toy-random"): 1}

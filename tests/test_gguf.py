@@ -11,7 +11,7 @@ import numpy as np
 import pytest
 import torch
 
-from conftest import REPO, run_snakemake
+from conftest import REPO, job_model, planned_job_fields, run_snakemake
 from graphattn import graphs, gguf, prompts
 from graphattn.alignment import mention_tokens, node_weights
 from graphattn.attention import dump_attention
@@ -110,11 +110,8 @@ def test_the_dumps_of_gguf_models_start_first_among_ready_jobs(tmp_path, tiny_co
               "sha256": "b179c9523d0e6a0f98a330c7562b682750a6f8c8c15e5bc70ea373728110db53"}
     config = dict(tiny_config, models={"smol": {"gguf": source, "batch_size": 4, "control": "random_init"},
                                        "minilm": tiny_config["models"]["minilm"]})
-    out = run_snakemake(tmp_path, "-n", "--cores", "8", config=config).stdout
-    priority = {}
-    for block in out.split("\nrule dump_attention:\n")[1:]:
-        fields = dict(line.strip().split(": ", 1) for line in block.split("\n[")[0].splitlines() if ": " in line)
-        priority[fields["wildcards"].split(",")[0].removeprefix("model=")] = int(fields.get("priority", 0))
+    priority = {job_model(fields): int(fields.get("priority", 0))
+                for rule, fields in planned_job_fields(tmp_path, config, "--cores", "8") if rule == "dump_attention"}
     assert priority == {"smol": 10, "smol-random": 10, "minilm": 0}
 
 
