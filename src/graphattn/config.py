@@ -8,6 +8,7 @@ from pathlib import Path
 import yaml
 
 from . import naming
+from .models import source
 
 
 class ConfigError(ValueError):
@@ -206,7 +207,7 @@ def _toy_problems(config: dict) -> list[str]:
     problems = []
     for name, entry in config["models"].items():
         path = entry.get("path", "")
-        if path.startswith("pipeline:") and path != "pipeline:toy":
+        if source(path) == "pipeline" and path != "pipeline:toy":
             problems.append(f"models.{name}.path: {path!r} is not a model the pipeline builds; accepted: 'pipeline:toy'")
         if path == "pipeline:toy" and "toy" not in config:
             problems.append(f"models.{name}.path is 'pipeline:toy' but the config has no `toy` section; "
@@ -274,7 +275,7 @@ def answer_settings(config: dict, model: str) -> dict:
     """What the behaviour rules need of a model's questions: its prompt format and batch size,
     the kinds, examples, sample and answer length (its control answers in the base model's format)."""
     section, entry = config["behaviour"], config["models"][model]
-    default = "trained" if entry["path"].startswith("pipeline:") else section["format"]  # the toy, trained or not
+    default = "trained" if source(entry["path"]) == "pipeline" else section["format"]  # the toy, trained or not
     return {
         "format": entry.get("answer_format", default),
         "batch_size": entry["batch_size"],

