@@ -192,3 +192,19 @@ def test_training_batches_are_cut_from_length_sorted_pools():
     # Each batch holds a run of the sorted lengths: no batch's span overlaps the next one's.
     assert all(high <= next_low for (_, high), (next_low, _) in zip(spans, spans[1:]))
     assert spans[0][0] < spans[-1][1]  # the pool did hold different lengths
+
+
+@pytest.mark.parametrize("stop_accuracy, stop_evaluations, stopped_at", [(0.99, 2, 10), (0.98, 3, 8), (0.99, 3, 18)])
+def test_training_stops_once_validation_has_held_for_the_configured_evaluations(tmp_path, monkeypatch,
+                                                                               stop_accuracy, stop_evaluations, stopped_at):
+    # Validation accuracies scripted so that the rules disagree on when they hold; the training
+    # loop, its evaluation schedule and the metrics are the real ones. The held-out
+    # evaluations after the loop read the rest of the script.
+    script = iter([0.5, 0.995, 0.985, 0.995, 0.995, 0.5, 1.0, 1.0, 1.0, 1.0, 1.0, 1.0])
+    monkeypatch.setattr(toy, "exact_accuracy", lambda model, batch: next(script))
+    settings = dict(notations=["arrow"], steps=30, batch_size=4, questions=1, parent_share=0.5, lr=1e-3, seed=1,
+                    eval_every=2, n_heldout=4, layers=1, heads=2, hidden=16,
+                    stop_accuracy=stop_accuracy, stop_evaluations=stop_evaluations)
+    metrics = toy.train_toy(str(tmp_path / "model"), str(tmp_path / "h.csv"), str(tmp_path / "m.json"), SETTINGS, settings)
+    assert metrics["steps"] == stopped_at
+    assert len((tmp_path / "h.csv").read_text().splitlines()) == 1 + stopped_at // 2

@@ -154,6 +154,10 @@ class ExampleStream:
         return [pairs[i] for i in chosen]
 
 
+# The schema's defaults: training stops once validation accuracy has held at 99% for three
+# evaluations in a row (one evaluation at 99% can be a lucky draw of the 512 questions).
+STOP_ACCURACY, STOP_EVALUATIONS = 0.99, 3
+
 VALIDATION_SEED_OFFSET = 1  # the validation questions are drawn with seed + 1
 
 
@@ -226,14 +230,18 @@ def save_untrained(model_dir: str, graph_settings: dict, toy: dict) -> None:
 
 def train_toy(model_dir: str, history_path: str, metrics_path: str, graph_settings: dict, toy: dict,
               dynamics_path: str | None = None, role_scores_path: str | None = None) -> dict:
-    """Train on fresh graphs until validation parent accuracy holds at >= 99% or ``toy["steps"]`` run out.
+    """Train on fresh graphs until validation parent accuracy holds at ``stop_accuracy`` for
+    ``stop_evaluations`` evaluations in a row, or ``toy["steps"]`` run out.
 
     ``toy`` holds the config's ``toy`` section: notations, steps, batch_size, questions,
-    parent_share, optimizer, lr, seed, eval_every, n_heldout, layers, heads, hidden, probe_prompts.
+    parent_share, optimizer, lr, seed, eval_every, stop_accuracy, stop_evaluations, n_heldout,
+    layers, heads, hidden, probe_prompts.
     With ``dynamics_path``, the attention of a fixed probe set is recorded before training
     and at every evaluation (graphattn.toy_dynamics).
     """
     seed = toy["seed"]
+    stop_accuracy = toy.get("stop_accuracy", STOP_ACCURACY)
+    stop_evaluations = toy.get("stop_evaluations", STOP_EVALUATIONS)
     torch.manual_seed(seed)
     model, tokenizer = build_untrained(graph_settings, toy)
     pad = tokenizer.pad_token_id
@@ -277,9 +285,9 @@ def train_toy(model_dir: str, history_path: str, metrics_path: str, graph_settin
                 bar.set_postfix(loss=f"{loss.item():.3f}", val_acc=f"{accuracy:.3f}")
                 if recorder:
                     recorder.record(model, step)
-                # Stop once validation has stayed at >= 99% for three evaluations in a row.
-                passes = passes + 1 if accuracy >= 0.99 else 0
-                if passes == 3:
+                # Stop once validation has held at stop_accuracy for stop_evaluations in a row.
+                passes = passes + 1 if accuracy >= stop_accuracy else 0
+                if passes == stop_evaluations:
                     break
 
     model.eval()
