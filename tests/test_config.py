@@ -213,3 +213,12 @@ def test_a_model_entrys_source_is_read_off_its_paths_prefix():
     assert source("meta-llama/Llama-3.2-1B") == "folder"
     assert source("/data/models/my:model") == "folder"
     assert source("pipelines:toy") == "folder"
+
+
+def test_a_config_missing_several_keys_names_each_once(tmp_path):
+    # As when `--configfile` is given a file of a few overrides: it replaces config/config.yaml.
+    with pytest.raises(ConfigError) as refused:
+        load({"toy": {"stop_accuracy": 0.98}}, REPO / "config/schema.yaml")
+    message = str(refused.value)
+    for key in ("models", "graph_sets", "seeds", "toy.graph_set"):
+        assert message.count(f"{key}: missing") == 1, message

@@ -24,6 +24,9 @@ def validate(config: dict, schema_path: str | Path, config_files: list[str | Pat
     """
     problems = [problem for path in config_files for problem in duplicate_keys(path)]
     problems += schema_problems(config, yaml.safe_load(Path(schema_path).read_text()))
+    # jsonschema reports each missing key of an entry as an error of its own, and each of them
+    # is described with all of that entry's missing keys: say that once.
+    problems = list(dict.fromkeys(problems))
     if problems:
         raise ConfigError("invalid config:\n  - " + "\n  - ".join(problems))
 
