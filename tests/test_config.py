@@ -215,7 +215,7 @@ def test_a_model_entrys_source_is_read_off_its_paths_prefix():
     assert source("pipelines:toy") == "folder"
 
 
-def test_a_config_missing_several_keys_names_each_once(tmp_path):
+def test_a_config_missing_several_keys_names_each_once():
     # As when `--configfile` is given a file of a few overrides: it replaces config/config.yaml.
     with pytest.raises(ConfigError) as refused:
         load({"toy": {"stop_accuracy": 0.98}}, REPO / "config/schema.yaml")
