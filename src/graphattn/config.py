@@ -24,9 +24,6 @@ def validate(config: dict, schema_path: str | Path, config_files: list[str | Pat
     """
     problems = [problem for path in config_files for problem in duplicate_keys(path)]
     problems += schema_problems(config, yaml.safe_load(Path(schema_path).read_text()))
-    # jsonschema reports each missing key of an entry as an error of its own, and each of them
-    # is described with all of that entry's missing keys: say that once.
-    problems = list(dict.fromkeys(problems))
     if problems:
         raise ConfigError("invalid config:\n  - " + "\n  - ".join(problems))
 
@@ -54,7 +51,10 @@ def schema_problems(config: dict, schema: dict) -> list[str]:
     from jsonschema import Draft202012Validator
 
     errors = Draft202012Validator(schema).iter_errors(config)
-    return [describe(error) for error in sorted(errors, key=lambda e: [str(p) for p in e.absolute_path])]
+    # jsonschema reports each missing key of an entry as an error of its own, and describe()
+    # names all of that entry's missing keys in each: say that once.
+    described = [describe(error) for error in sorted(errors, key=lambda e: [str(p) for p in e.absolute_path])]
+    return list(dict.fromkeys(described))
 
 
 def describe(error) -> str:
