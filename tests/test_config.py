@@ -11,7 +11,7 @@ import hashlib
 import pytest
 import yaml
 
-from conftest import REPO, run_snakemake
+from conftest import REPO, job_model, planned_job_fields, run_snakemake
 from graphattn.config import ConfigError, duplicate_keys, key_name, load
 from graphattn.models import ModelUnavailable
 
@@ -222,3 +222,22 @@ def test_a_config_missing_several_keys_names_each_once():
     message = str(refused.value)
     for key in ("models", "graph_sets", "seeds", "toy.graph_set"):
         assert message.count(f"{key}: missing") == 1, message
+
+
+@pytest.mark.e2e
+def test_sparse_yaml_given_after_the_default_adds_k_3_to_every_model(tmp_path):
+    # config/sparse.yaml is an overlay: Snakemake updates the first --configfile with the second.
+    default = yaml.safe_load((REPO / "config/config.yaml").read_text())
+    models = set(default["models"]) | {f"{name}-random" for name, entry in default["models"].items() if "control" in entry}
+
+    def planned(*configfiles):
+        jobs = planned_job_fields(tmp_path, default, "--configfile", *configfiles)
+        probes = {(fields["wildcards"].split("k=")[1].split(",")[0], job_model(fields))
+                  for rule, fields in jobs if rule == "train_probe"}
+        return {job_model(fields) for rule, fields in jobs if rule == "sparsify"}, probes
+
+    sparsified, probes = planned(str(tmp_path / "config.yaml"))
+    assert sparsified == set() and {k for k, _ in probes} == {"none"}
+    sparsified, probes = planned(str(tmp_path / "config.yaml"), str(REPO / "config/sparse.yaml"))
+    assert sparsified == models
+    assert probes == {(k, model) for k in ("none", "3") for model in models}
