@@ -222,6 +222,14 @@ def test_a_config_missing_several_keys_names_each_once():
     message = str(refused.value)
     for key in ("models", "graph_sets", "seeds", "toy.graph_set"):
         assert message.count(f"{key}: missing") == 1, message
+    assert "--configfile config/config.yaml yours.yaml" in message
+
+
+def test_the_overlay_hint_only_when_a_whole_section_is_missing(tiny_config):
+    tiny_config["seeds"] = [-1]
+    with pytest.raises(ConfigError) as refused:
+        load(tiny_config, REPO / "config/schema.yaml")
+    assert "seeds[0]" in str(refused.value) and "--configfile" not in str(refused.value)
 
 
 @pytest.mark.e2e

@@ -22,10 +22,20 @@ def validate(config: dict, schema_path: str | Path, config_files: list[str | Pat
     report names the key only in a separate "On instance[...]" line and the accepted values
     only in a dump of the schema.
     """
+    schema = yaml.safe_load(Path(schema_path).read_text())
     problems = [problem for path in config_files for problem in duplicate_keys(path)]
-    problems += schema_problems(config, yaml.safe_load(Path(schema_path).read_text()))
+    problems += schema_problems(config, schema)
     if problems:
-        raise ConfigError("invalid config:\n  - " + "\n  - ".join(problems))
+        raise ConfigError("invalid config:\n  - " + "\n  - ".join(problems) + overlay_hint(config, schema))
+
+
+def overlay_hint(config: dict, schema: dict) -> str:
+    """A config without a whole section is most often a file of a few keys given alone as
+    --configfile, which replaces config/config.yaml instead of updating it."""
+    if all(key in config for key in schema.get("required", [])):
+        return ""
+    return ("\n(a --configfile replaces config/config.yaml: to change a few of its keys, give your file "
+            "after it, `--configfile config/config.yaml yours.yaml`; config/README.md)")
 
 
 def load(config: dict, schema_path: str | Path, config_files: list[str | Path] = ()) -> None:
