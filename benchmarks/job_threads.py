@@ -6,8 +6,10 @@ PyTorch on two threads then shares its cores with other processes, and OpenMP's 
 needed. This script measures, in fresh processes (the variables must be set before PyTorch
 loads), the CPU seconds and wall seconds of two workloads of the default run:
 
-  toy answers   greedy answers (12 tokens) of a random model with the toy's shape (3 layers x
-                4 heads, hidden 64), as the rules behaviour, head_ablation and sink_sweep run it;
+  toy answers   greedy answers (12 tokens) of the pipeline's own untrained toy, built as the
+                rule toy_init_model builds it from config/config.yaml's `toy` section (its
+                shape, tokenizer and seed), as the rules behaviour, head_ablation and sink_sweep
+                run it;
   smollm2 dump  the pipeline's dump of a random model with SmolLM2-135M's shape (30 layers x
                 9 heads, hidden 576), as dump_attention runs it;
 
@@ -16,7 +18,7 @@ Snakefile sets), and under two loads: alone, and beside two busy processes (one 
 the same priority). The variants run interleaved, in reversed order every other round; the
 table gives medians over the rounds (and the range of the CPU seconds).
 
-Run: python benchmarks/job_threads.py [--rounds N]   (about 10 minutes on 2 cores, 5 rounds)
+Run: python benchmarks/job_threads.py [--rounds N]   (about 12 minutes on 2 cores, 5 rounds)
 """
 
 from __future__ import annotations
@@ -36,8 +38,6 @@ os.environ.setdefault("HF_HUB_OFFLINE", "1")
 REPO = Path(__file__).resolve().parents[1]
 sys.path.insert(0, str(REPO / "tests"))
 
-TOY = dict(num_hidden_layers=3, num_attention_heads=4, num_key_value_heads=4, hidden_size=64,
-           intermediate_size=256, vocab_size=259)
 SMOLLM2 = dict(num_hidden_layers=30, num_attention_heads=9, num_key_value_heads=3, hidden_size=576,
                intermediate_size=1536, vocab_size=49152)
 WORKLOADS = {"toy answers": ("toy", 96), "smollm2 dump": ("smollm2", 32)}  # model, prompts
@@ -47,6 +47,18 @@ VARIANTS = {
     "2 threads, GOMP_SPINCOUNT=10000": {"OMP_NUM_THREADS": "2", "GOMP_SPINCOUNT": "10000"},
 }
 LOADS = ("alone", "two busy processes")
+
+
+def build_toy(folder: Path) -> None:
+    """The untrained toy of the default config: the folder the rule toy_init_model writes."""
+    import yaml
+
+    from graphattn.config import UNTRAINED_TOY_KEYS, toy_graph_settings
+    from graphattn.toy import save_untrained
+
+    config = yaml.safe_load((REPO / "config/config.yaml").read_text())
+    toy = {key: value for key, value in config["toy"].items() if key in UNTRAINED_TOY_KEYS}
+    save_untrained(str(folder), toy_graph_settings(config), toy)
 
 
 def build(folder: Path, shape: dict) -> None:
@@ -122,7 +134,7 @@ def measure(workload: str, variant: str, load: str, folder: Path, prompts_path: 
 def main(rounds: int) -> None:
     with tempfile.TemporaryDirectory() as tmp:
         folders = {name: Path(tmp, name) for name in ("toy", "smollm2")}
-        build(folders["toy"], TOY)
+        build_toy(folders["toy"])
         build(folders["smollm2"], SMOLLM2)
         prompts_path = Path(tmp, "prompts.jsonl")
         write_prompts(prompts_path)
