@@ -53,12 +53,11 @@ def build_toy(folder: Path) -> None:
     """The untrained toy of the default config: the folder the rule toy_init_model writes."""
     import yaml
 
-    from graphattn.config import UNTRAINED_TOY_KEYS, toy_graph_settings
+    from graphattn.config import toy_graph_settings
     from graphattn.toy import save_untrained
 
     config = yaml.safe_load((REPO / "config/config.yaml").read_text())
-    toy = {key: value for key, value in config["toy"].items() if key in UNTRAINED_TOY_KEYS}
-    save_untrained(str(folder), toy_graph_settings(config), toy)
+    save_untrained(str(folder), toy_graph_settings(config), config["toy"])
 
 
 def build(folder: Path, shape: dict) -> None:

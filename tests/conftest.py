@@ -80,9 +80,14 @@ def planned_job_fields(workdir: Path, config: dict | None, *args: str) -> list[t
     return jobs
 
 
+def job_wildcards(fields: dict[str, str]) -> dict[str, str]:
+    """The wildcards of a planned job's fields, by name."""
+    return dict(w.split("=") for w in fields.get("wildcards", "").split(", ") if "=" in w)
+
+
 def job_model(fields: dict[str, str]) -> str | None:
     """The ``model`` wildcard of a planned job's fields."""
-    return dict(w.split("=") for w in fields.get("wildcards", "").split(", ") if "=" in w).get("model")
+    return job_wildcards(fields).get("model")
 
 
 def planned_jobs(workdir: Path, config: dict | None = None, targets: list[str] = ()) -> dict[str, int]:

@@ -11,7 +11,7 @@ import hashlib
 import pytest
 import yaml
 
-from conftest import REPO, job_model, planned_job_fields, run_snakemake
+from conftest import REPO, job_model, job_wildcards, planned_job_fields, run_snakemake
 from graphattn.config import ConfigError, duplicate_keys, key_name, load
 from graphattn.models import ModelUnavailable
 
@@ -240,8 +240,7 @@ def test_sparse_yaml_given_after_the_default_adds_k_3_to_every_model(tmp_path):
 
     def planned(*configfiles):
         jobs = planned_job_fields(tmp_path, default, "--configfile", *configfiles)
-        probes = {(fields["wildcards"].split("k=")[1].split(",")[0], job_model(fields))
-                  for rule, fields in jobs if rule == "train_probe"}
+        probes = {(job_wildcards(fields)["k"], job_model(fields)) for rule, fields in jobs if rule == "train_probe"}
         return {job_model(fields) for rule, fields in jobs if rule == "sparsify"}, probes
 
     sparsified, probes = planned(str(tmp_path / "config.yaml"))
