@@ -1,4 +1,7 @@
 rule train_toy_model:
+    input:
+        # Every graph set's graphs, all splits: none of them is drawn for training (toy.toy_data).
+        graph_sets=expand("results/graphs/{graph_set}.json", graph_set=config["graph_sets"]),
     output:
         model=directory("results/models/toy"),
         history=report(
@@ -58,6 +61,8 @@ rule toy_mean_ablation:
     input:
         model="results/models/toy",
         roles=toy_roles,
+        # The validation questions are drawn apart from these graphs, as in training.
+        graph_sets=expand("results/graphs/{graph_set}.json", graph_set=config["graph_sets"]),
     output:
         table="results/models/toy_ablation.csv",
         png=report(

@@ -208,3 +208,63 @@ def test_training_stops_once_validation_has_held_for_the_configured_evaluations(
     metrics = toy.train_toy(str(tmp_path / "model"), str(tmp_path / "h.csv"), str(tmp_path / "m.json"), SETTINGS, settings)
     assert metrics["steps"] == stopped_at
     assert len((tmp_path / "h.csv").read_text().splitlines()) == 1 + stopped_at // 2
+
+
+def default_toy_and_graph_sets():
+    """The default config's toy settings and its graph sets' graphs, generated as generate_graphs does."""
+    import yaml
+
+    from graphattn import graphs
+    from graphattn.config import toy_graph_settings
+
+    with open("config/config.yaml") as fh:
+        config = yaml.safe_load(fh)
+    drawn = [graphs.generate(**{key: gs[key] for key in ("min_nodes", "max_nodes", "edge_prob", "count", "seed",
+                                                         "naming")})
+             for gs in config["graph_sets"].values()]
+    return config, toy_graph_settings(config), [g for gs in drawn for g in gs]
+
+
+def test_the_training_stream_of_a_whole_run_holds_no_graph_of_the_graph_sets_or_the_heldout_sets():
+    """As many training graphs as the default's longest run draws (steps x batch_size): none is a graph
+    of the graph set (all splits, so every validation and test graph) nor of the toy's held-out sets."""
+    from graphattn.datasets import split_graphs
+    from graphattn.graphs import edge_set
+
+    config, graph_settings, graph_set = default_toy_and_graph_sets()
+    settings = config["toy"]
+    graph_sets = frozenset(edge_set(g) for g in graph_set)
+    heldout, stream = toy.toy_data(toy.build_tokenizer(graph_settings["naming"]), graph_settings, settings, graph_sets)
+    split = split_graphs(len(graph_set), config["split"]["train"], config["split"]["val"], config["split"]["seed"])
+    evaluated = {edge_set(g) for g, s in zip(graph_set, split) if s > 0}
+    heldout_sets = stream.exclude - graph_sets
+    assert len(heldout_sets) > 0.9 * 3 * settings["n_heldout"]  # three sets of n_heldout questions, one graph each
+    assert not heldout_sets & graph_sets  # the held-out sets avoid the graph sets too
+
+    seen = {edge_set(stream.graph()) for _ in range(settings["steps"] * settings["batch_size"])}
+    assert not seen & evaluated and not seen & heldout_sets and not seen & graph_sets
+    # The exclusion did work: without it, this many draws meet graph-set and held-out graphs.
+    assert stream.redrawn > 0
+
+
+def test_a_graph_planted_in_the_streams_source_is_redrawn():
+    tokenizer = toy.build_tokenizer("letters")
+    first = toy.ExampleStream(tokenizer, SETTINGS, ["arrow"], seed=3).graph()
+    from graphattn.graphs import edge_set
+
+    planted = frozenset({edge_set(first)})
+    stream = toy.ExampleStream(tokenizer, SETTINGS, ["arrow"], seed=3, exclude=planted)
+    drawn = [stream.graph() for _ in range(50)]
+    assert stream.redrawn == 1 and all(edge_set(g) != edge_set(first) for g in drawn)
+    # A renamed copy of the planted graph is a different graph: names are what the toy reads.
+    renamed = Graph(id=0, nodes=[chr(ord(n) + 1) if n != "Z" else "A" for n in first.nodes], edges=first.edges)
+    assert edge_set(renamed) not in planted
+
+
+def test_settings_whose_graphs_are_all_excluded_are_refused_naming_them():
+    settings = dict(min_nodes=2, max_nodes=2, edge_prob=1.0, naming="letters")
+    stream = toy.ExampleStream(None, settings, ["arrow"], seed=0)
+    letters = "ABCDEFGHIJKLMNOPQRSTUVWXYZ"
+    stream.exclude = frozenset(frozenset({(a, b)}) for a in letters for b in letters if a != b)
+    with pytest.raises(ValueError, match="draws in a row were all graphs.*accepted: settings with more"):
+        stream.graph()

@@ -75,12 +75,13 @@ def graph_blind_accuracy(examples: list[Example], stop_id: int) -> float:
     return sum(c.most_common(1)[0][1] for c in answers.values()) / len(examples)
 
 
-def mean_ablation(model_dir: str, graph_settings: dict, toy: dict) -> pd.DataFrame:
-    """One row per ablation: none, every head alone, all heads; accuracy and the drop from none."""
+def mean_ablation(model_dir: str, graph_settings: dict, toy: dict, graph_sets: frozenset = frozenset()) -> pd.DataFrame:
+    """One row per ablation: none, every head alone, all heads; accuracy and the drop from none.
+    ``graph_sets``: the graph sets' edge sets, which training's validation graphs were drawn apart from."""
     bridge = load_bridge(model_dir)
     # The validation questions of training (same seed), encoded by the saved tokenizer.
     tokenizer = build_tokenizer(graph_settings["naming"])
-    examples = heldout_examples(tokenizer, graph_settings, toy, toy["seed"] + VALIDATION_SEED_OFFSET, 1.0)
+    examples = heldout_examples(tokenizer, graph_settings, toy, toy["seed"] + VALIDATION_SEED_OFFSET, 1.0, graph_sets)
     batch = collate(examples, tokenizer.pad_token_id)
     means = mean_patterns(bridge, batch)
     n_layers, n_heads = bridge.cfg.n_layers, bridge.cfg.n_heads

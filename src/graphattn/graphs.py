@@ -30,6 +30,12 @@ class Graph:
         return adj
 
 
+def edge_set(graph: Graph) -> frozenset[tuple[str, str]]:
+    """The graph as its prompt states it: (parent, child) name pairs. Every node is in an edge, so
+    two graphs with the same edge set are the same graph; node indices and ids do not count."""
+    return frozenset((graph.nodes[parent], graph.nodes[child]) for parent, child in graph.edges)
+
+
 def random_dag(graph_id: int, n_nodes: int, edge_prob: float, scheme: str, rng: np.random.Generator) -> Graph:
     """A weakly connected DAG: every node appears in an edge, so every node is mentioned."""
     order = rng.permutation(n_nodes)  # topological order over node indices

@@ -13,4 +13,5 @@ with log_to(snakemake.log[0]):
         toy=snakemake.params.toy,
         dynamics_path=snakemake.output.dynamics,
         role_scores_path=snakemake.output.role_scores,
+        graph_set_paths=list(snakemake.input.graph_sets),
     )
