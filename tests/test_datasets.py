@@ -4,7 +4,7 @@ import numpy as np
 import pytest
 
 from graphattn import datasets, graphs, prompts
-from graphattn.positions import OFFSETS, prompt_positions
+from graphattn.positions import NODE_FEATURES, OFFSETS, PAIR_FEATURES, prompt_positions
 
 
 def test_split_is_by_graph_seeded_and_complete():
@@ -32,7 +32,7 @@ def test_combine_averages_orderings_and_splits_share_no_graph(tmp_path):
     data = datasets.combine(str(tmp_path / "d.npy"), str(tmp_path / "d.json"), str(tmp_path / "p.jsonl"),
                             made, N, "target", 0.5, 0.25, seed=1)
     assert data["x"].shape == (12, L * H, N, N)
-    assert data["pos_node"].shape == (12, 2, N) and data["pos_pair"].shape == (12, len(OFFSETS), N, N)
+    assert data["pos_node"].shape == (12, len(NODE_FEATURES), N) and data["pos_pair"].shape == (12, len(PAIR_FEATURES), N, N)
     assert np.allclose(data["x"][:, 0, 0, 0], data["graph_id"] + 0.5)
     assert np.array_equal(data["adj"][4], made[4].adjacency(N))
     ids_by_split = [set(data["graph_id"][data["split"] == s]) for s in range(3)]
@@ -68,6 +68,12 @@ def test_positions_of_an_edge_list():
     # C's three mentions are preceded by A, B and C; D's one mention by C.
     assert before[0, 2] == pytest.approx(1 / 3) and before[1, 2] == pytest.approx(1 / 3)
     assert before[2, 3] == 1.0 and before[:, 0].sum() == 0.0  # nothing precedes the first mention
+    # What attention carries for free: mention counts (degrees here) and a uniform causal head's shares.
+    assert node[2].tolist() == [1, 1, 3, 1, 0]
+    share = pair[PAIR_FEATURES.index("before_share")]
+    assert share[3].tolist() == pytest.approx([1 / 5, 1 / 5, 3 / 5, 0, 0])  # D's mention follows A C B C C
+    assert share[2, 0] == pytest.approx((1 + 1 / 3 + 1 / 4) / 3)  # C's mentions follow A; A C B; A C B C
+    assert share[0].sum() == 0.0  # A is mentioned first
 
 
 def test_atomic_outputs_get_normal_permissions(tmp_path):

@@ -11,6 +11,7 @@ from graphattn.atomic import save_npz
 from graphattn.datasets import split_graphs
 from graphattn.metrics import chance_f1
 from graphattn.pairs import pair_features, pair_index
+from graphattn.positions import NODE_FEATURES, PAIR_FEATURES
 from graphattn.probes.train import train_probe
 
 TRAINED = dict(hidden=32, dropout=0.1, lr=0.01, weight_decay=0.0, epochs=150, patience=30, decoding="threshold")
@@ -22,6 +23,8 @@ HYPER = {
     "logreg": dict(type="logreg", decoding="threshold", C=1.0, max_iter=1000),
     "best_head": dict(type="best_head", decoding="threshold"),
 }
+POSITION = dict(TRAINED, type="position", learners=["mlp", "trees"], trees_learning_rate=[0.1],
+                trees_max_leaf_nodes=[15], trees_max_iter=100)
 # Probes that read attention: on a dataset with a planted head they must find it.
 ATTENTION_PROBES = sorted(HYPER)
 
@@ -38,10 +41,11 @@ def synthetic(path, signal: bool, seed=0, n_graphs=120, channels=12, max_nodes=8
         if signal:
             x[g, 5, :n, :n] = graph.adjacency().T + 0.1 * rng.random((n, n))  # child attends to parent
     adj = np.stack([g.adjacency(max_nodes) for g in made])
-    pos_pair = rng.random((n_graphs, 4, max_nodes, max_nodes)).astype(np.float32)
+    pos_pair = rng.random((n_graphs, len(PAIR_FEATURES), max_nodes, max_nodes)).astype(np.float32)
     if positions == "planted":
         pos_pair[:, 1] = adj + 0.1 * pos_pair[:, 1]  # offset -1: i is mentioned just before j
-    save_npz(path, x=x, adj=adj, pos_node=rng.random((n_graphs, 2, max_nodes)).astype(np.float32), pos_pair=pos_pair,
+    pos_node = rng.random((n_graphs, len(NODE_FEATURES), max_nodes)).astype(np.float32)
+    save_npz(path, x=x, adj=adj, pos_node=pos_node, pos_pair=pos_pair,
              n_nodes=np.array([g.n_nodes for g in made]), split=split_graphs(n_graphs, 0.6, 0.2, seed),
              graph_id=np.arange(n_graphs), n_layers=np.array(3), n_heads=np.array(4))
     return path
@@ -84,14 +88,14 @@ def test_best_head_picks_the_planted_head(tmp_path):
 @pytest.mark.parametrize("probe", ATTENTION_PROBES + ["position"])
 def test_probe_on_noise_stays_near_chance(tmp_path, probe):
     path = synthetic(tmp_path / "d.npz", signal=False)
-    hyper = HYPER.get(probe) or dict(TRAINED, type="position")
+    hyper = HYPER.get(probe) or POSITION
     result = train_probe(str(path), tmp_path / "out", probe, hyper, seed=0)
     assert result["f1"] <= chance_f1(result["positive_rate"]) + 0.15
     assert result["auroc"] < 0.65
 
 
 def test_position_probe_reads_positions_not_attention(tmp_path):
-    hyper = dict(TRAINED, type="position")
+    hyper = POSITION
     planted = train_probe(str(synthetic(tmp_path / "p.npz", signal=False, positions="planted")), tmp_path / "p",
                           "position", hyper, seed=0)
     assert planted["f1"] >= 0.95

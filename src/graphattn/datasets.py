@@ -15,7 +15,7 @@ import numpy as np
 
 from .atomic import load_npz, save_npz
 from .graphs import Graph
-from .positions import NODE_FEATURES, OFFSETS, prompt_positions
+from .positions import NODE_FEATURES, PAIR_FEATURES, prompt_positions
 from .prompts import PromptFile
 
 SPLITS = {"train": 0, "val": 1, "test": 2}
@@ -76,7 +76,7 @@ def position_dataset(prompts_path: str, graphs: list[Graph], max_nodes: int, tra
     row_of = {gid: r for r, gid in enumerate(graph_ids)}
     counts = np.zeros(len(graph_ids), dtype=np.int64)
     pos_node = np.zeros((len(graph_ids), len(NODE_FEATURES), max_nodes))
-    pos_pair = np.zeros((len(graph_ids), len(OFFSETS), max_nodes, max_nodes))
+    pos_pair = np.zeros((len(graph_ids), len(PAIR_FEATURES), max_nodes, max_nodes))
     for prompt in prompts:
         r = row_of[prompt["graph_id"]]
         node, pair = prompt_positions(prompt, max_nodes)

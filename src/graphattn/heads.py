@@ -77,16 +77,19 @@ def head_scores(data: dict[str, np.ndarray]) -> pd.DataFrame:
     return pd.DataFrame(table)
 
 
-def best_head(data: dict[str, np.ndarray], train_splits=(1,)) -> dict:
+def best_head(data: dict[str, np.ndarray], train_splits=(1,), labels: np.ndarray | None = None) -> dict:
     """The (channel, direction) with the highest parent accuracy on the graphs of ``train_splits``.
 
     Chosen on validation graphs by default, so that a probe built on it is tested on unseen
-    graphs. Ties go to the first direction of DIRECTIONS, then the lowest channel.
+    graphs. ``labels`` [G, N, N]: another relation's matrix (ancestor, sibling, ...) to choose
+    on in place of the parents (``adj``). Ties go to the first direction of DIRECTIONS, then
+    the lowest channel.
     """
     chosen = np.isin(data["split"], train_splits)
     if not chosen.any():
         raise ValueError(f"no graph in splits {tuple(train_splits)} to choose a head on")
-    x, adj, n_nodes = data["x"][chosen], data["adj"][chosen], data["n_nodes"][chosen]
+    adj = data["adj"] if labels is None else labels
+    x, adj, n_nodes = data["x"][chosen], adj[chosen], data["n_nodes"][chosen]
     accuracy = np.stack([parent_accuracy(x, adj, n_nodes, direction) for direction in DIRECTIONS])
     d, channel = np.unravel_index(np.argmax(accuracy), accuracy.shape)
     n_heads = int(data["n_heads"])

@@ -69,6 +69,16 @@ def pair_metrics(y_true: np.ndarray, scores: np.ndarray, threshold: float, decod
     }
 
 
+def graph_counts(y_true: np.ndarray, predicted: np.ndarray, graph: np.ndarray) -> dict[str, list[int]]:
+    """Per graph: its id and its true positives, false positives and false negatives, so that
+    F1 can be recomputed over any resample of the graphs (tables.bootstrap_f1)."""
+    y_true, predicted = np.asarray(y_true).astype(bool), np.asarray(predicted).astype(bool)
+    ids, rows = np.unique(graph, return_inverse=True)
+    count = lambda mask: np.bincount(rows, weights=mask, minlength=len(ids)).astype(int).tolist()
+    return {"graph_id": ids.astype(int).tolist(), "tp": count(predicted & y_true),
+            "fp": count(predicted & ~y_true), "fn": count(~predicted & y_true)}
+
+
 def top1(scores: np.ndarray, groups: np.ndarray) -> np.ndarray:
     """True at the highest score of each group (the first such pair on ties)."""
     order = np.lexsort((-scores, groups))  # stable: equal scores keep their order

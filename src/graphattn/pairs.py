@@ -38,9 +38,11 @@ def pair_features(x: np.ndarray, pairs: Pairs) -> np.ndarray:
 
 
 def position_features(data: dict[str, np.ndarray], pairs: Pairs) -> np.ndarray:
-    """[P, 2F + 2D]: position features of i, of j, then mention offsets i -> j and j -> i (see positions.py)."""
+    """[P, 2F + 2D + 1]: position features of i, of j, the pair features i -> j and j -> i (see
+    positions.py), and the graph's node count (which the attention's padding shows too)."""
     node, pair = data["pos_node"], data["pos_pair"]
     return np.concatenate([
         node[pairs.graph, :, pairs.src], node[pairs.graph, :, pairs.dst],
         pair[pairs.graph, :, pairs.src, pairs.dst], pair[pairs.graph, :, pairs.dst, pairs.src],
+        data["n_nodes"][pairs.graph, None],
     ], axis=1).astype(np.float32)

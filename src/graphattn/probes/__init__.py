@@ -6,7 +6,8 @@ A configured probe has a name (its row in the table) and a ``type``, one of
 - gradient probes are torch modules; ``forward(split)`` returns one logit per pair
   of that split's graphs, in the order of ``pairs.pair_index``;
 - fitted probes (``FITTED``) have ``fit(labels) -> history``, ``scores(split)`` and
-  ``state_dict()``: a logistic regression, or a head chosen on validation.
+  ``state_dict()``: a logistic regression, a head chosen on validation, or the position
+  baseline (several learners, the best chosen on validation).
 
 Probes are imported on demand: PyTorch Geometric alone takes seconds to import.
 """
@@ -15,13 +16,13 @@ from importlib import import_module
 
 PROBES = {
     "mlp": "graphattn.probes.mlp:MLPProbe",
-    "position": "graphattn.probes.mlp:PositionProbe",
+    "position": "graphattn.probes.position:PositionProbe",
     "gcn": "graphattn.probes.gcn:GCNProbe",
     "gine": "graphattn.probes.gine:GINEProbe",
     "logreg": "graphattn.probes.fitted:LogRegProbe",
     "best_head": "graphattn.probes.fitted:BestHeadProbe",
 }
-FITTED = {"logreg", "best_head"}
+FITTED = {"logreg", "best_head", "position"}
 # Types that read attention channels and nothing else: they can be trained on one layer's heads.
 LAYER_PROBES = ("mlp", "best_head", "logreg")
 

@@ -39,14 +39,18 @@ class LogRegProbe:
 
 
 class BestHeadProbe:
-    """One head read as a parser: the head and direction with the best parent accuracy on
-    the validation split (argmax rule), its raw attention as the pair's score."""
+    """One head read as a parser: the head and direction with the best accuracy on the
+    validation split (argmax rule) for the probe's relation, its raw attention as the pair's score."""
 
     def __init__(self, data: dict[str, np.ndarray], pairs: Pairs, hyper: dict):
         self.data, self.pairs = data, pairs
+        # The relation's own labels (parent, ancestor, ...) as a [G, N, N] matrix like adj.
+        self.relation = np.zeros_like(data["adj"])
+        self.relation[pairs.graph, pairs.src, pairs.dst] = pairs.label
 
     def fit(self, labels: dict[int, torch.Tensor], seed: int) -> pd.DataFrame:
-        self.choice = heads.best_head(self.data, train_splits=(1,))  # no training split needed, no randomness
+        # No training split needed, no randomness.
+        self.choice = heads.best_head(self.data, train_splits=(1,), labels=self.relation)
         return pd.DataFrame([self.choice])
 
     def scores(self, split: int) -> np.ndarray:

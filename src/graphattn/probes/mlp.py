@@ -1,12 +1,12 @@
-"""MLPs on per-pair features: attention i -> j and j -> i over every layer and head
-(``mlp``), or where and in which order i and j are mentioned, no attention (``position``)."""
+"""MLPs on per-pair features: attention i -> j and j -> i over every layer and head (``mlp``);
+the position baseline's MLP (probes/position.py) reads mention positions instead."""
 
 from __future__ import annotations
 
 import numpy as np
 import torch
 
-from ..pairs import Pairs, pair_features, position_features
+from ..pairs import Pairs, pair_features
 from .features import mlp, standardise
 
 
@@ -26,9 +26,3 @@ class MLPProbe(torch.nn.Module):
 
     def forward(self, split: int) -> torch.Tensor:
         return self.net(self.inputs[split]).squeeze(-1)
-
-
-class PositionProbe(MLPProbe):
-    @staticmethod
-    def features(data: dict[str, np.ndarray], pairs: Pairs) -> np.ndarray:
-        return position_features(data, pairs)

@@ -123,8 +123,12 @@ def score_seed(cls, data, pairs, labels: dict[int, torch.Tensor], groups: dict[i
     threshold = metrics.best_threshold(labels[VAL].numpy(), decoded[VAL])
     val, test = ({**metrics.pair_metrics(labels[s].numpy(), scores[s], threshold, decoded[s]),
                   "parent_acc": metrics.parent_accuracy(labels[s].numpy(), scores[s], groups[s])} for s in (VAL, TEST))
+    test_graphs = data["graph_id"][pairs.graph[pairs.split == TEST]]
     result = {
         **test,
+        **(model.summary() if hasattr(model, "summary") else {}),
+        # Per test graph counts: the table's interval over graphs resamples them.
+        "test_graphs": metrics.graph_counts(labels[TEST].numpy(), decoded[TEST] >= threshold, test_graphs),
         "threshold": threshold,
         "val": val,
         "best_epoch": best_epoch,
