@@ -33,14 +33,18 @@ def canonical(value):
     return value
 
 
+def set_notations():
+    """Every (graph set, notation) rendered: a graph set's own `notations`, else the config's."""
+    return [(g, n) for g, section in config["graph_sets"].items() for n in section.get("notations") or config["notations"]]
+
+
 def grid():
     """Every probe run of the config as a dict of wildcard values."""
     return [
         dict(model=m, graph_set=g, notation=n, selection=s, k=str(k), relation=r, probe=p, seed=seed)
-        for m, g, n, s, k, r, p, seed in itertools.product(
+        for m, (g, n), s, k, r, p, seed in itertools.product(
             config["models"],
-            config["graph_sets"],
-            config["notations"],
+            set_notations(),
             config["selections"],
             config["k"],
             config["relations"],
@@ -48,6 +52,13 @@ def grid():
             config["seeds"],
         )
     ]
+
+
+def model_set_files(pattern, **names):
+    """``pattern`` for every model x rendered (graph set, notation), and every value of ``names``."""
+    return [pattern.format(model=m, graph_set=g, notation=n, **dict(zip(names, values)))
+            for m, (g, n) in itertools.product(config["models"], set_notations())
+            for values in itertools.product(*names.values())]
 
 
 PROBE_RUN = "results/probes/{model}/{graph_set}/{notation}/{selection}/k{k}/{relation}/{probe}/seed{seed}/{name}"
@@ -147,24 +158,13 @@ def sparse_dump(wildcards):
 
 def head_score_files():
     """The per-head table and heatmap of every model x graph set x notation."""
-    return expand(
-        "results/heads/{model}/{graph_set}/{notation}.{ext}",
-        model=config["models"],
-        graph_set=config["graph_sets"],
-        notation=config["notations"],
-        ext=["csv", "png"],
-    )
+    return model_set_files("results/heads/{model}/{graph_set}/{notation}.{ext}", ext=["csv", "png"])
 
 
 def analysis_files():
     """Head roles and attention metrics of every model x graph set x notation."""
-    return expand(
-        "results/analysis/{model}/{graph_set}/{notation}/{name}",
-        model=config["models"],
-        graph_set=config["graph_sets"],
-        notation=config["notations"],
-        name=["head_roles.json", "head_roles.png", "attention_metrics.csv", "attention_metrics.png"],
-    )
+    return model_set_files("results/analysis/{model}/{graph_set}/{notation}/{name}",
+                           name=["head_roles.json", "head_roles.png", "attention_metrics.csv", "attention_metrics.png"])
 
 
 def curve_runs(model):
@@ -200,10 +200,10 @@ def plot_files():
 def behaviour_runs():
     """Every (model, graph set, notation) whose answers the config asks for."""
     section = config.get("behaviour", {})
+    graph_sets, notations = section.get("graph_sets"), section.get("notations")
     return [dict(model=m, graph_set=g, notation=n)
-            for m, g, n in itertools.product(graphattn.config.behaviour_models(config),
-                                             section.get("graph_sets") or config["graph_sets"],
-                                             section.get("notations") or config["notations"])]
+            for m, (g, n) in itertools.product(graphattn.config.behaviour_models(config), set_notations())
+            if (not graph_sets or g in graph_sets) and (not notations or n in notations)]
 
 
 def intervened_runs():
@@ -228,8 +228,7 @@ def behaviour_targets():
 def layer_runs():
     if not config["layer_probes"]:
         return []
-    return [dict(model=m, graph_set=g, notation=n)
-            for m, g, n in itertools.product(config["models"], config["graph_sets"], config["notations"])]
+    return [dict(model=m, graph_set=g, notation=n) for m, (g, n) in itertools.product(config["models"], set_notations())]
 
 
 def layer_files():

@@ -8,7 +8,9 @@ rule generate_graphs:
     output:
         "results/graphs/{graph_set}.json",
     params:
-        graph_set=lambda w: canonical(config["graph_sets"][w.graph_set]),
+        # Its notations are not the graphs' business: editing them re-renders, not redraws.
+        graph_set=lambda w: canonical({key: value for key, value in config["graph_sets"][w.graph_set].items()
+                                       if key != "notations"}),
     log:
         "results/logs/generate_graphs/{graph_set}.log",
     conda:

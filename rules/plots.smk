@@ -65,13 +65,17 @@ def summary_view():
 
 
 def graph_set_sizes():
-    """Graph set -> its mean node count, the x axis of F1 against graph size."""
-    return {name: (g["min_nodes"] + g["max_nodes"]) / 2 for name, g in config["graph_sets"].items()}
+    """Graph set -> its mean node count, the x axis of F1 against graph size: the first graph set
+    of each size (a second draw of the same size, another seed, would stack on it)."""
+    sizes = {}
+    for name, g in config["graph_sets"].items():
+        sizes.setdefault((g["min_nodes"] + g["max_nodes"]) / 2, name)
+    return {name: size for size, name in sizes.items()}
 
 
 def summary_plot_files():
     files = ["results/plots/selectivity.png"]
-    return files + (["results/plots/f1_by_size.png"] if len(config["graph_sets"]) > 1 else [])
+    return files + (["results/plots/f1_by_size.png"] if len(graph_set_sizes()) > 1 else [])
 
 
 rule selectivity_plot:

@@ -23,6 +23,7 @@ rule ablation_table:
         # model -> its random-init control
         controls=control_map(),
         position_probe=position_probe(),
+        intervals=canonical(config["intervals"]),
     log:
         "results/logs/ablation_table.log",
     conda:

@@ -9,6 +9,8 @@ from graphattn.rule_log import log_to
 
 with log_to(snakemake.log[0]) as log:
     runs = tables.load_runs(list(snakemake.input), list(snakemake.params.runs))
-    table = tables.ablation_table(runs, dict(snakemake.params.controls), snakemake.params.position_probe)
+    intervals = snakemake.params.intervals
+    table = tables.ablation_table(runs, dict(snakemake.params.controls), snakemake.params.position_probe,
+                                  resamples=intervals["resamples"], bootstrap_seed=intervals["seed"])
     tables.write(table, snakemake.output.csv, snakemake.output.md, snakemake.output.html)
     log.info("ablation table: %d rows from %d runs", len(table), len(runs))
