@@ -3,6 +3,10 @@
 
 matplotlib and seaborn are imported inside the functions: they take seconds, which
 the modules that import this one (and their jobs) need not pay.
+
+Every plot function returns the Figure it wrote, so that a test can read what is drawn.
+The figures of the ablation table draw each row's 95% interval over test graphs
+(``f1_ci_low``, ``f1_ci_high``) as its error bar.
 """
 
 from __future__ import annotations
@@ -23,12 +27,37 @@ def new_figure(width: float, height: float):
     return fig
 
 
-def save(fig, path) -> None:
+def save(fig, path):
+    """Write the figure (format from the path's suffix) and return it, so that a caller (a test)
+    can read what is drawn."""
     with atomic_path(path) as tmp:  # the temporary name keeps the suffix, so the format is inferred from it
         fig.savefig(tmp, dpi=120)
+    return fig
 
 
-def head_heatmaps(table: pd.DataFrame, path, title: str) -> None:
+def interval_columns(rows: pd.DataFrame) -> tuple[pd.Series, pd.Series]:
+    """The rows' 95% interval over test graphs (``f1_ci_low``, ``f1_ci_high``; NaN where missing)."""
+    missing = pd.Series(float("nan"), index=rows.index)
+    return rows.get("f1_ci_low", missing), rows.get("f1_ci_high", missing)
+
+
+def interval_bars(ax, x, low, high, color="black") -> None:
+    """An error bar from ``low`` to ``high`` at each ``x``; none where either end is missing.
+
+    Drawn about the interval's midpoint: the segments span [low, high] exactly, as
+    ``yerr=[mean - low, high - mean]`` would, but a percentile bootstrap interval that does
+    not contain the mean (it need not) is drawn as it is instead of refused by matplotlib.
+    """
+    import numpy as np
+
+    x, low, high = (np.asarray(values, dtype=float) for values in (x, low, high))
+    keep = np.isfinite(x) & np.isfinite(low) & np.isfinite(high)
+    if keep.any():
+        ax.errorbar(x[keep], (low[keep] + high[keep]) / 2, yerr=(high[keep] - low[keep]) / 2, fmt="none",
+                    ecolor=color, elinewidth=1, capsize=2, zorder=4)
+
+
+def head_heatmaps(table: pd.DataFrame, path, title: str):
     """Layer x head heatmaps of parent accuracy, one panel per direction."""
     import seaborn as sns
 
@@ -43,12 +72,12 @@ def head_heatmaps(table: pd.DataFrame, path, title: str) -> None:
                     annot_kws={"fontsize": 7}, cbar=ax is axes[-1], cbar_kws={"label": "parent accuracy"})
         ax.set_title(direction.replace("_", " "))
     fig.suptitle(title)
-    save(fig, path)
+    return save(fig, path)
 
 
-def f1_bars(table: pd.DataFrame, path, title: str) -> None:
-    """Test F1 by probe (bars grouped by k, seed spread as error bars), one panel per
-    graph set x notation x selection x relation of the table's rows."""
+def f1_bars(table: pd.DataFrame, path, title: str):
+    """Test F1 by probe (bars grouped by k, the 95% interval over test graphs as error bars),
+    one panel per graph set x notation x selection x relation of the table's rows."""
     panels = list(table.groupby(["graph_set", "notation", "selection", "relation"], sort=True))
     probes = list(dict.fromkeys(table["probe"]))  # config order
     ks = sorted(table["k"].astype(str).unique(), key=lambda k: (k != "none", k))
@@ -57,21 +86,22 @@ def f1_bars(table: pd.DataFrame, path, title: str) -> None:
     axes = fig.subplots(len(panels), 1, squeeze=False)[:, 0]
     for ax, ((graph_set, notation, selection, relation), rows) in zip(axes, panels):
         rows = rows.set_index(["probe", rows["k"].astype(str)])
+        low, high = interval_columns(rows)
         for n, k in enumerate(ks):
-            means = [rows["f1_mean"].get((p, k), float("nan")) for p in probes]
-            stds = [rows["f1_std"].get((p, k), 0.0) for p in probes]
-            ax.bar([i + (n - (len(ks) - 1) / 2) * width for i in range(len(probes))], means, width,
-                   yerr=stds, capsize=2, label=f"k={k}")
+            x = [i + (n - (len(ks) - 1) / 2) * width for i in range(len(probes))]
+            ax.bar(x, [rows["f1_mean"].get((p, k), float("nan")) for p in probes], width, color=f"C{n}", label=f"k={k}")
+            interval_bars(ax, x, [low.get((p, k), float("nan")) for p in probes],
+                          [high.get((p, k), float("nan")) for p in probes])
         ax.set_xticks(range(len(probes)), probes, rotation=30, ha="right")
         ax.set_ylim(0, 1)
         ax.set_ylabel("test F1")
         ax.set_title(f"{graph_set} / {notation} / {selection} / {relation}", fontsize=9)
         ax.legend(fontsize=7, loc="lower right")
     fig.suptitle(title)
-    save(fig, path)
+    return save(fig, path)
 
 
-def training_curves(histories: dict[str, pd.DataFrame], path, title: str) -> None:
+def training_curves(histories: dict[str, pd.DataFrame], path, title: str):
     """Validation F1 per epoch, one panel per probe, one line per dataset (label "probe: dataset")."""
     by_probe: dict[str, list[tuple[str, pd.DataFrame]]] = {}
     for label, history in histories.items():
@@ -87,10 +117,10 @@ def training_curves(histories: dict[str, pd.DataFrame], path, title: str) -> Non
         ax.set_title(probe, fontsize=9)
         ax.legend(fontsize=6)
     fig.suptitle(title)
-    save(fig, path)
+    return save(fig, path)
 
 
-def toy_history(history: pd.DataFrame, path) -> None:
+def toy_history(history: pd.DataFrame, path):
     """The toy model's training loss and validation answer accuracy over steps."""
     fig = new_figure(6.0, 3.0)
     loss_ax = fig.subplots()
@@ -102,7 +132,7 @@ def toy_history(history: pd.DataFrame, path) -> None:
     acc_ax.set_ylim(0, 1)
     acc_ax.set_ylabel("validation parent accuracy", color="tab:blue")
     fig.suptitle("toy model training")
-    save(fig, path)
+    return save(fig, path)
 
 
 def _heatmap(ax, grid: pd.DataFrame, title: str, vmax: float | None = None) -> None:
@@ -136,16 +166,16 @@ def _grid_figure(n_panels: int, table: pd.DataFrame, cols: int = 4):
     return _panels(n_panels, cols, (max(3.0, 0.3 * n_heads + 1.5), max(2.2, 0.25 * n_layers + 1.2)))
 
 
-def role_heatmaps(scores: pd.DataFrame, tags: list[str], path, title: str) -> None:
+def role_heatmaps(scores: pd.DataFrame, tags: list[str], path, title: str):
     """One layer x head heatmap per role tag: the score behind the tag (0 to 1)."""
     fig, axes = _grid_figure(len(tags), scores)
     for ax, tag in zip(axes, tags):
         _layer_head_grid(ax, scores, tag, tag, vmax=1)
     fig.suptitle(title)
-    save(fig, path)
+    return save(fig, path)
 
 
-def attention_metric_plots(heads: pd.DataFrame, similarity: pd.DataFrame, path, title: str) -> None:
+def attention_metric_plots(heads: pd.DataFrame, similarity: pd.DataFrame, path, title: str):
     """Entropy, effective span and first-token mass per layer x head; head diversity per
     layer; Jensen-Shannon similarity between layers."""
     fig, axes = _grid_figure(5, heads, cols=3)
@@ -162,10 +192,10 @@ def attention_metric_plots(heads: pd.DataFrame, similarity: pd.DataFrame, path, 
     grid = similarity.pivot(index="layer_a", columns="layer_b", values="js_similarity")
     _heatmap(axes[4], grid, "layer similarity (1 - JS)", vmax=1)
     fig.suptitle(title)
-    save(fig, path)
+    return save(fig, path)
 
 
-def toy_ablation(table: pd.DataFrame, path) -> None:
+def toy_ablation(table: pd.DataFrame, path):
     """Accuracy drop per mean-ablated head, labelled with its role tags; all heads and the
     graph-blind answer as reference lines."""
     heads = table.dropna(subset=["layer"])
@@ -181,7 +211,7 @@ def toy_ablation(table: pd.DataFrame, path) -> None:
     ax.set_ylabel("validation accuracy drop")
     ax.legend(fontsize=7)
     ax.set_title(f"toy model: mean-attention ablation (unablated accuracy {reference['none']:.3f})", fontsize=9)
-    save(fig, path)
+    return save(fig, path)
 
 
 def toy_dynamics(scores: pd.DataFrame, step_99: int | None, path,
@@ -202,10 +232,10 @@ def toy_dynamics(scores: pd.DataFrame, step_99: int | None, path,
     axes[-1].legend(fontsize=6, ncol=2)
     reached = f"99% validation accuracy at step {step_99}" if step_99 is not None else "99% validation accuracy not reached"
     fig.suptitle(f"toy model: head roles over training ({reached})")
-    save(fig, path)
+    return save(fig, path)
 
 
-def ablation_curve(curve: pd.DataFrame, path, title: str) -> None:
+def ablation_curve(curve: pd.DataFrame, path, title: str):
     """Accuracy against the number of heads mean-ablated: the top-ranked heads, and the mean of
     the random draws with their range; one panel per kind of question."""
     kinds = list(dict.fromkeys(curve["kind"]))
@@ -230,10 +260,10 @@ def ablation_curve(curve: pd.DataFrame, path, title: str) -> None:
         ax.set_title(f"{kind} questions")
     axes[0].legend(fontsize=7)
     fig.suptitle(title)
-    save(fig, path)
+    return save(fig, path)
 
 
-def sink_sweep(table: pd.DataFrame, probed: pd.DataFrame, path) -> None:
+def sink_sweep(table: pd.DataFrame, probed: pd.DataFrame, path):
     """Against g (the share of attention the sink keeps): the answers' exact-match accuracy (top
     row, one line per model) and each probe's test F1 on the dump taken under g (bottom row, mean
     over seeds); one column per graph set x notation x kind."""
@@ -257,10 +287,10 @@ def sink_sweep(table: pd.DataFrame, probed: pd.DataFrame, path) -> None:
             ax.set_xlabel("g (the sink keeps g x its attention)")
             ax.set_ylim(-0.02, 1.02)
             ax.legend(fontsize=6)
-    save(fig, path)
+    return save(fig, path)
 
 
-def layer_f1(table: pd.DataFrame, controls: dict[str, str], path) -> None:
+def layer_f1(table: pd.DataFrame, controls: dict[str, str], path):
     """Test F1 by layer, one panel per model (that is not a control) x graph set x notation,
     a line per probe, the control's dashed beside it."""
     from matplotlib.ticker import MaxNLocator
@@ -285,7 +315,7 @@ def layer_f1(table: pd.DataFrame, controls: dict[str, str], path) -> None:
         ax.set_ylabel("test F1")
         ax.set_title(f"{model} / {graph_set} / {notation}", fontsize=9)
     axes[0].legend(fontsize=7)
-    save(fig, path)
+    return save(fig, path)
 
 
 def _probe_rows(table: pd.DataFrame, controls: dict[str, str], position_probe: str | None) -> pd.DataFrame:
@@ -295,10 +325,11 @@ def _probe_rows(table: pd.DataFrame, controls: dict[str, str], position_probe: s
 
 
 def selectivity(table: pd.DataFrame, controls: dict[str, str], position_probe: str | None, path,
-                title: str) -> list[str]:
-    """One panel per model (column) x relation (row): each probe's test F1 as a bar, the same
-    probe on the random-init control as a black tick, the position baseline as a dashed line.
-    Returns the panels' titles."""
+                title: str):
+    """One panel per model (column) x relation (row): each probe's test F1 as a bar (its 95%
+    interval over test graphs as error bar), the same probe on the random-init control as a black
+    tick, the position baseline as a dashed line (its interval, where its rows are in the table,
+    as a grey band). Returns the Figure."""
     rows = _probe_rows(table, controls, position_probe)
     models = list(dict.fromkeys(rows["model"]))
     relations = [r for r in RELATIONS if r in set(table["relation"])]  # parent first
@@ -309,29 +340,46 @@ def selectivity(table: pd.DataFrame, controls: dict[str, str], position_probe: s
         for m, model in enumerate(models):
             ax, mine = axes[r, m], rows[(rows["model"] == model) & (rows["relation"] == relation)].set_index("probe")
             f1 = [mine["f1_mean"].get(p, float("nan")) for p in probes]
-            ax.bar(range(len(probes)), f1, 0.7, yerr=[mine["f1_std"].get(p, 0.0) for p in probes], capsize=2,
-                   color=[f"C{i}" for i in range(len(probes))])
+            ax.bar(range(len(probes)), f1, 0.7, color=[f"C{i}" for i in range(len(probes))])
+            low, high = interval_columns(mine)
+            interval_bars(ax, range(len(probes)), [low.get(p, float("nan")) for p in probes],
+                          [high.get(p, float("nan")) for p in probes])
             control = [mine["control_f1_mean"].get(p, float("nan")) for p in probes]
             ax.scatter(range(len(probes)), control, marker="_", s=300, color="black", zorder=3,
                        label="random-init control")
             position = mine["position_f1_mean"].dropna()
             if len(position):
                 ax.axhline(position.iloc[0], color="grey", linestyle="--", linewidth=1, label="position baseline")
+            band = position_rows(table, position_probe, model=model, relation=relation)
+            if len(band) and band[["f1_ci_low", "f1_ci_high"]].notna().all(axis=1).iloc[0]:
+                ax.axhspan(band["f1_ci_low"].iloc[0], band["f1_ci_high"].iloc[0], color="grey", alpha=0.15,
+                           linewidth=0, gid="position interval")
             ax.set_xticks(range(len(probes)), probes, rotation=40, ha="right", fontsize=7)
             ax.set_ylim(0, 1.05)
             ax.set_title(f"{model} / {relation}", fontsize=9)
         axes[r, 0].set_ylabel("test F1")
     axes[0, 0].legend(fontsize=7, loc="lower left")
     fig.suptitle(title, fontsize=10)
-    save(fig, path)
-    return [ax.get_title() for ax in axes.ravel()]
+    return save(fig, path)
+
+
+def position_rows(table: pd.DataFrame, position_probe: str | None, **where) -> pd.DataFrame:
+    """The position baseline's own rows of the table where each column equals its value in
+    ``where`` (none without a baseline or without interval columns)."""
+    if position_probe is None or not {"f1_ci_low", "f1_ci_high"} <= set(table.columns):
+        return table.iloc[:0]
+    mask = table["probe"] == position_probe
+    for column, value in where.items():
+        mask &= table[column] == value
+    return table[mask]
 
 
 def f1_by_size(table: pd.DataFrame, sizes: dict[str, float], controls: dict[str, str], position_probe: str | None,
-               path, title: str) -> dict[str, list[str]]:
+               path, title: str):
     """Test F1 against graph size (the graph set's mean node count), one panel per model x
-    relation, a line per probe; the same probe on the control dashed, the position baseline grey.
-    Returns each panel's title with the labels of its lines."""
+    relation, a line per probe with each point's 95% interval over test graphs; the same probe on
+    the control dashed (no interval), the position baseline grey (with its interval where its rows
+    are in the table). Returns the Figure."""
     table = table[table["graph_set"].isin(sizes)].assign(nodes=lambda t: t["graph_set"].map(sizes))
     rows = _probe_rows(table, controls, position_probe)
     panels = list(rows.groupby(["model", "relation"], sort=False))
@@ -340,14 +388,17 @@ def f1_by_size(table: pd.DataFrame, sizes: dict[str, float], controls: dict[str,
         for i, (probe, line) in enumerate(mine.groupby("probe", sort=False)):
             line = line.sort_values("nodes")
             ax.plot(line["nodes"], line["f1_mean"], "o-", color=f"C{i}", label=probe)
+            interval_bars(ax, line["nodes"], *interval_columns(line), color=f"C{i}")
             ax.plot(line["nodes"], line["control_f1_mean"], "x--", color=f"C{i}", alpha=0.6)
         position = mine.drop_duplicates("nodes").sort_values("nodes")
         ax.plot(position["nodes"], position["position_f1_mean"], "s:", color="grey", label="position")
+        low, high = interval_columns(position_rows(table, position_probe, model=model, relation=relation)
+                                     .drop_duplicates("nodes").set_index("nodes"))
+        interval_bars(ax, position["nodes"], position["nodes"].map(low), position["nodes"].map(high), color="grey")
         ax.set_ylim(-0.02, 1.02)
         ax.set_xlabel("nodes per graph (mean of the graph set)")
         ax.set_ylabel("test F1")
         ax.set_title(f"{model} / {relation} (dashed: control)", fontsize=9)
     axes[0].legend(fontsize=7)
     fig.suptitle(title, fontsize=10)
-    save(fig, path)
-    return {ax.get_title(): [line.get_label() for line in ax.get_lines()] for ax in axes[:len(panels)]}
+    return save(fig, path)

@@ -12,7 +12,7 @@ from graphattn.rule_log import log_to
 with log_to(snakemake.log[0]):
     model = snakemake.wildcards.model
     table = pd.read_csv(snakemake.input.table, dtype={"k": str})
-    plots.f1_bars(table[table["model"] == model], snakemake.output.f1, f"{model}: test F1 (mean and spread over seeds)")
+    plots.f1_bars(table[table["model"] == model], snakemake.output.f1, f"{model}: test F1 (mean over seeds, 95% interval over test graphs)")
     histories = {
         f"{run['probe']}: {run['graph_set']}/{run['notation']}/{run['selection']}/k{run['k']}/{run['relation']}": pd.read_csv(path)
         for run, path in zip(snakemake.params.runs, snakemake.input.histories)
