@@ -40,8 +40,38 @@ def test_the_parser_reads_lists_in_any_order_and_none_and_counts_what_it_cannot_
     for unreadable in [" E", " the parents are A", "", " A B", " ,"]:
         assert answers.parse_answer(unreadable, NAMES) is None, unreadable
     scored = answers.score([frozenset("AB"), None, frozenset(), frozenset("A")],
-                           [frozenset("AB"), frozenset("C"), frozenset("A"), frozenset("AB")])
-    assert scored == {"n_questions": 4, "accuracy": 0.25, "f1": pytest.approx((1 + 0 + 0 + 2 / 3) / 4), "unparseable": 1}
+                           [frozenset("AB"), frozenset("C"), frozenset("A"), frozenset("AB")], [False, False, False, True])
+    assert scored == {"n_questions": 4, "accuracy": 0.25, "f1": pytest.approx((1 + 0 + 0 + 2 / 3) / 4), "unparseable": 1,
+                      "repeats": 1}
+
+
+def test_the_parser_reads_as_a_person_would_skipping_a_leading_newline_and_counting_repeats():
+    assert answers.read_answer("\n A, B.", NAMES) == (frozenset("AB"), False)
+    assert answers.read_answer("\n\nnone.\nParents of D:", NAMES) == (frozenset(), False)
+    assert answers.read_answer(" A, A", NAMES) == (frozenset("A"), True)  # SmolLM2's way: {A}, the repeat counted
+    assert answers.read_answer(" B, A and B.", NAMES) == (frozenset("AB"), True)
+    assert answers.read_answer(" none", NAMES) == (frozenset(), False)
+    assert answers.read_answer("\n", NAMES) == (None, False)
+    assert answers.read_answer(" A, A, E", NAMES) == (None, False)  # unreadable: unparseable, not a repeat
+
+
+def test_the_summary_counts_repeated_names_beside_unparseable_answers():
+    asked = [questions.Question(0, 0, "parents", "C", f"t{i}", "Parents of C:", frozenset("AB"), tuple(NAMES))
+             for i in range(4)] + [questions.Question(0, 0, "children", "A", "t", "Children of A:", frozenset("C"),
+                                                      tuple(NAMES))]
+    texts = ["\n A, B.", " A, A.", " none.", " the parents are A", " C, C."]
+    table = runs.answer_table(asked, texts)
+    assert table["repeated"].tolist() == [False, True, False, False, True]
+    assert table["unparseable"].tolist() == [False, False, False, True, False]
+    assert table["exact"].tolist() == [True, False, False, False, True]
+    rows = {row["kind"]: row for row in runs.by_kind(asked, texts)}
+    assert (rows["parents"]["repeats"], rows["parents"]["unparseable"], rows["parents"]["accuracy"]) == (1, 1, 0.25)
+    assert (rows["children"]["repeats"], rows["children"]["unparseable"]) == (1, 0)
+
+
+def test_an_answer_begun_on_a_new_line_is_not_cut_at_that_line_end():
+    assert not decode.ended("\n") and not decode.ended("\n A, B")
+    assert decode.ended("\n A, B.") and decode.ended(" A\n") and decode.ended(".")
 
 
 def test_the_graph_blind_reader_answers_each_question_text_with_its_commonest_answer_on_other_graphs():
@@ -148,7 +178,8 @@ def test_g_one_gives_the_outputs_of_no_intervention_and_other_gs_change_them(bri
     assert not torch.allclose(plain, moved, atol=1e-4)
     assert runs.greedy_answers(bridge, texts, 2, 3, progress=False) == runs.greedy_answers(
         bridge, texts, 2, 3, lambda m: interventions.sink_hooks(2, 1.0, "all", m), progress=False)
-    with pytest.raises(ValueError, match=r"sink layers \[5\]: the model has layers 0..1"):
+    with pytest.raises(ValueError, match=r"behaviour.sink.layers: layers \[5\] are out of range for the model "
+                                         r"\(2 layers: 0..1\); accepted: all, or layers 0..1"):
         interventions.sink_hooks(2, 0.5, [5], mask)
 
 
@@ -165,6 +196,77 @@ def test_sink_redistribution_touches_only_the_prompts_query_rows(bridge):
     before, after = seen[0], seen[1]  # capture runs after the edit
     torch.testing.assert_close(after[..., prompt:, :], before[..., prompt:, :])
     assert (after[..., 1:prompt, 0] == 0).all() and (before[..., 1:prompt, 0] > 0).all()
+
+
+def no_bos_tokenizer():
+    """tiny_models' byte-level tokenizer with no start token at all, as Qwen 2.5's: the bridge makes
+    a tokenizer that has a bos_token add it (add_bos_token=True), and leaves one without as it is."""
+    import tiny_models
+    from transformers import PreTrainedTokenizerFast
+
+    return PreTrainedTokenizerFast(tokenizer_object=tiny_models.byte_tokenizer().backend_tokenizer, pad_token="<pad>",
+                                   eos_token="<eos>", unk_token="<unk>")
+
+
+def test_the_sink_must_be_a_special_token_and_a_refusal_names_the_token_and_the_model():
+    text = "A -> B. Parents of B:"
+    with_bos = toy.build_tokenizer("letters")  # adds <bos>, as in training
+    ids = decode.token_ids(with_bos, text)
+    assert ids[0] == with_bos.bos_token_id
+    interventions.check_sink_token(with_bos, ids, "toy (pipeline:toy)")
+    plain = no_bos_tokenizer()  # the "sink" would be the node A
+    ids = decode.token_ids(plain, text)
+    assert plain.convert_ids_to_tokens(ids[0]) == "A"
+    with pytest.raises(ValueError) as refusal:
+        interventions.check_sink_token(plain, ids, "tiny (/models/tiny)", "models.tiny.sink: drop",
+                                       "models.tiny.sink: keep")
+    message = str(refusal.value)
+    assert message.startswith("models.tiny.sink: drop needs a model whose prompts start with a special token")
+    assert f"model tiny (/models/tiny)'s first prompt token is 'A' (id {ids[0]})" in message
+    assert message.endswith("for this model, models.tiny.sink: keep")
+
+
+def sweep_questions():
+    made = made_graphs()
+    rendered = [{"graph_id": p.graph_id, "ordering": p.ordering, "text": p.text} for p in prompts.render_all(made, "arrow", 1, 0)]
+    settings = {"format": "trained", "kinds": ["parents"], "shots": 0, "seed": 0, "max_prompts": 1, "batch_size": 4,
+                "max_new_tokens": 2}
+    return questions.build(made, rendered, settings, {"train": 0.5, "val": 0.25, "seed": 0}), settings
+
+
+def test_the_sink_sweep_runs_on_a_model_whose_prompts_start_with_bos(bridge):
+    asked, settings = sweep_questions()
+    sweep = runs.sink_sweep(bridge, asked, settings, [1.0, 0.5], "all", "toy (test)")
+    assert sweep["g"].tolist() == [1.0, 0.5] and (sweep["n_questions"] == len(asked)).all()
+
+
+def test_the_sink_sweep_refuses_a_model_without_a_start_token_before_any_answer(tmp_path, monkeypatch):
+    import tiny_models
+
+    folder = tiny_models.build("qwen2", tmp_path / "qwen2")
+    no_bos_tokenizer().save_pretrained(folder)
+    model = load_bridge(str(folder))
+    asked, settings = sweep_questions()
+    first = decode.token_ids(model.tokenizer, asked[0].text)[0]
+    monkeypatch.setattr(runs, "answer", lambda *a, **kw: pytest.fail("answered before the check"))
+    with pytest.raises(ValueError) as refusal:
+        runs.sink_sweep(model, asked, settings, [1.0, 0.5], "all", "qwen2 (/models/qwen2)")
+    message = str(refusal.value)
+    assert message.startswith("the sink sweep (behaviour.sink.g below 1) needs a model whose prompts start with a "
+                              "special token")
+    assert (f"model qwen2 (/models/qwen2)'s first prompt token is {model.tokenizer.convert_ids_to_tokens(first)!r} "
+            f"(id {first})") in message
+    assert "behaviour.sink.g: [1.0] (no intervention), or the model left out of behaviour.models" in message
+    # g = 1 alone moves nothing: nothing to refuse.
+    monkeypatch.setattr(runs, "answer", lambda bridge, questions, *a, **kw: [" A."] * len(questions))
+    assert runs.sink_sweep(model, asked, settings, [1.0], "all", "qwen2")["g"].tolist() == [1.0]
+    # The sink probes' dump reads the prompts alone: their first token is checked too.
+    rendered = prompts.render_all(made_graphs(), "arrow", 1, 0)
+    prompts.save(str(tmp_path / "arrow.jsonl"), rendered)
+    assert runs.first_prompt(str(tmp_path / "arrow.jsonl")) == rendered[0].text
+    with pytest.raises(ValueError, match=r"model qwen2's first prompt token is"):
+        runs.check_sink(model.tokenizer, [rendered[0].text], "qwen2")
+    runs.check_sink(toy.build_tokenizer("letters"), [rendered[0].text], "toy")
 
 
 def test_head_means_replace_only_the_chosen_heads_output(bridge):

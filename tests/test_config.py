@@ -7,6 +7,7 @@ through the real snakemake CLI too, which must refuse it and leave results/ exac
 """
 
 import hashlib
+import json
 
 import pytest
 import yaml
@@ -29,13 +30,13 @@ def broken(config, path, value):
 
 
 DELETE = object()
-TINY_NODE_KEYS = "['count', 'edge_prob', 'max_nodes', 'min_nodes', 'naming', 'seed']"
+TINY_NODE_KEYS = "['count', 'edge_prob', 'max_nodes', 'min_nodes', 'naming', 'notations', 'seed']"
 PROBE_TYPES = "['mlp', 'position', 'gcn', 'gine', 'logreg', 'best_head']"
 
 # (key path, bad value, fragments the message must contain: the key and the accepted values)
 CASES = [
     # unknown keys (typos)
-    (("modles",), {}, ["modles: unknown key", "accepted keys: ['analysis', 'behaviour', 'graph_sets', 'k', 'layer_probes', 'models'"]),
+    (("modles",), {}, ["modles: unknown key", "accepted keys: ['analysis', 'behaviour', 'graph_sets', 'intervals', 'k', 'layer_probes', 'models'"]),
     (("graph_sets", "tiny", "colour"), "red", ["graph_sets.tiny.colour: unknown key", f"accepted keys: {TINY_NODE_KEYS}"]),
     (("probes", "mlp", "hiden"), 3, ["probes.mlp.hiden: unknown key", "'hidden'"]),
     (("probes", "mlp", "edge_weight"), "none", ["probes.mlp.edge_weight: unknown key", "'dropout'"]),
@@ -104,6 +105,11 @@ CASES = [
     (("behaviour",), {"models": ["toy"], "sink": {"g": [1.5]}}, ["behaviour.sink.g[0]: 1.5 is greater than the maximum of 1"]),
     (("behaviour",), {"models": ["toy"], "notations": ["to"]},
      ["behaviour.notations: ['to'] not in the config's notations", "accepted: ['arrow']"]),
+    # layer and head indices against the model, when its shape is known at planning (the toy: 1 layer x 2 heads)
+    (("behaviour",), {"models": ["toy"], "sink": {"layers": [0, 1]}},
+     ["behaviour.sink.layers: layer 1 is out of range for model toy (1 layer: 0..0)", "accepted: all, or layers 0..0"]),
+    (("behaviour",), {"models": ["toy"], "ablation": {"counts": [1, 3, "all"]}},
+     ["behaviour.ablation.counts: 3 heads is more than model toy has (1 layer x 2 heads = 2)", "accepted: 1..2, or all"]),
     (("models", "minilm", "answer_format"), "trained",
      ["models.minilm.answer_format: 'trained' is the toy's own format", "accepted for minilm: few_shot or chat"]),
     (("layer_probes",), ["gcn"], ["layer_probes: 'gcn' has type 'gcn', which does not read one layer's heads",
@@ -185,6 +191,58 @@ def test_model_named_twice_in_the_config_file_is_refused(tmp_path, tiny_config):
     out = refused(tmp_path, text)
     assert "models.minilm: given twice" in out and "config.yaml, line 5)" in out
     assert "accepted: each name once in its section" in out
+
+
+@pytest.mark.e2e
+def test_a_sink_layer_the_toy_does_not_have_is_refused_by_snakemake_before_any_job(tmp_path):
+    # The default config's toy has 3 layers: layer 99 used to pass `snakemake -n` and fail only
+    # in the sink_sweep job, after the models trained.
+    config = yaml.safe_load((REPO / "config/config.yaml").read_text())
+    config["behaviour"]["sink"]["layers"] = [99]
+    result = run_snakemake(tmp_path, "-n", config=config, check=False)
+    out = result.stdout + result.stderr
+    assert result.returncode != 0
+    assert ("behaviour.sink.layers: layer 99 is out of range for model toy (3 layers: 0..2); "
+            "accepted: all, or layers 0..2") in out
+    assert not (tmp_path / "results").exists()
+
+
+def test_layer_and_head_indices_are_checked_against_a_folder_models_config_json(tmp_path, monkeypatch, tiny_config):
+    import tiny_models
+
+    monkeypatch.chdir(tmp_path)
+    folder = tiny_models.build("llama", tmp_path / "llama")  # 2 layers x 4 heads
+    tiny_config["models"]["llama"] = {"path": str(folder)}
+    tiny_config["behaviour"] = {"models": ["llama"], "sink": {"layers": [1, 2]}, "ablation": {"counts": [8, 9]}}
+    with pytest.raises(ConfigError) as refusal:
+        load(tiny_config, REPO / "config/schema.yaml")
+    problems = str(refusal.value).splitlines()[1:]
+    assert problems == [
+        "  - behaviour.sink.layers: layer 2 is out of range for model llama (2 layers: 0..1); accepted: all, or layers 0..1",
+        "  - behaviour.ablation.counts: 9 heads is more than model llama has (2 layers x 4 heads = 8); accepted: 1..8, "
+        "or all"]
+    tiny_config["behaviour"] = {"models": ["llama"], "sink": {"layers": [0, 1]}, "ablation": {"counts": [8, "all"]}}
+    load(tiny_config, REPO / "config/schema.yaml")
+
+
+def test_a_gguf_models_shape_is_known_at_planning_only_once_converted(tmp_path, monkeypatch):
+    from graphattn import gguf
+    from graphattn.config import folder_shape, model_shape
+
+    monkeypatch.chdir(tmp_path)
+    (tmp_path / "m.gguf").write_bytes(b"GGUF")
+    entry = {"gguf": {"path": "m.gguf"}}
+    assert model_shape(entry, None) is None  # not converted yet: its sink_sweep job checks the layers
+    folder = tmp_path / gguf.model_dir(gguf.resource_name(entry["gguf"]))
+    folder.mkdir(parents=True)
+    (folder / "config.json").write_text(json.dumps({"num_hidden_layers": 30, "num_attention_heads": 9}))
+    assert model_shape(entry, None) == (30, 9)
+    assert model_shape({"path": "pipeline:toy-init"}, {"layers": 3, "heads": 4}) == (3, 4)
+    # A multimodal model's text part (Gemma 3 4B and up), GPT-2's names.
+    (folder / "config.json").write_text(json.dumps({"text_config": {"num_hidden_layers": 34, "num_attention_heads": 8}}))
+    assert folder_shape(folder / "config.json") == (34, 8)
+    (folder / "config.json").write_text(json.dumps({"n_layer": 12, "n_head": 12}))
+    assert folder_shape(folder / "config.json") == (12, 12)
 
 
 def test_there_are_at_least_25_bad_configs():

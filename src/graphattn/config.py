@@ -178,6 +178,7 @@ def check(config: dict) -> None:
     problems += _toy_problems(config)
     problems += _control_problems(config["models"])
     problems += _behaviour_problems(config)
+    problems += _index_problems(config)
     problems += _layer_probe_problems(config)
     split = config["split"]
     if split["train"] + split["val"] >= 1:
@@ -264,6 +265,74 @@ def _behaviour_problems(config: dict) -> list[str]:
     if sink_layers != "all" and len(set(sink_layers)) != len(sink_layers):
         problems.append(f"behaviour.sink.layers: {sink_layers} names a layer twice; accepted: each layer once")
     return problems
+
+
+# Where a model's config.json gives its depth and heads per layer (decoders, encoders, GPT-2 style;
+# a multimodal model's text part under text_config).
+LAYER_KEYS = ("num_hidden_layers", "n_layer", "n_layers", "num_layers")
+HEAD_KEYS = ("num_attention_heads", "n_head", "n_heads", "num_heads")
+
+
+def model_shape(entry: dict, toy: dict | None) -> tuple[int, int] | None:
+    """(layers, heads per layer) of a model entry when known before its jobs run: the toy's from
+    the `toy` section, a folder's (local, a package's, a converted GGUF's, a cached hub id) from
+    its config.json. None when only a job will know (a GGUF file not converted yet)."""
+    from . import gguf
+    from .models import ModelNotFoundError, resolve_model_path
+
+    path = entry.get("path") or gguf.PREFIX + gguf.resource_name(entry["gguf"])
+    if source(path) == "pipeline":  # the toy and its untrained twin
+        return (toy["layers"], toy["heads"]) if toy else None
+    try:
+        folder = Path(resolve_model_path(path, entry.get("allow_download", False)))
+    except ModelNotFoundError:  # reported by check_available
+        return None
+    return folder_shape(folder / "config.json")
+
+
+def folder_shape(config_json: Path) -> tuple[int, int] | None:
+    if not config_json.is_file():
+        return None
+    settings = json.loads(config_json.read_text())
+    for part in (settings, settings.get("text_config") or {}):
+        layers = next((part[k] for k in LAYER_KEYS if isinstance(part.get(k), int)), None)
+        heads = next((part[k] for k in HEAD_KEYS if isinstance(part.get(k), int)), None)
+        if layers and heads:
+            return layers, heads
+    return None
+
+
+def _index_problems(config: dict) -> list[str]:
+    """Layer and head indices of `behaviour` against every model they apply to whose shape is known
+    at planning (the intervened models of behaviour.models; a control has its model's shape). A
+    model known only once a job builds it is checked in that job (interventions.chosen_layers,
+    runs.head_counts)."""
+    section = config.get("behaviour")
+    if section is None:
+        return []
+    layers = section.get("sink", {}).get("layers", "all")
+    counts = section.get("ablation", {}).get("counts") or []
+    problems = []
+    for name in section["models"]:
+        entry = config["models"].get(name)
+        if entry is None or _source_problems({name: entry}):  # reported above
+            continue
+        shape = model_shape(entry, config.get("toy"))
+        if shape is None:
+            continue
+        n_layers, n_heads = shape
+        problems += [f"behaviour.sink.layers: layer {layer} is out of range for model {name} "
+                     f"({plural(n_layers, 'layer')}: 0..{n_layers - 1}); accepted: all, or layers 0..{n_layers - 1}"
+                     for layer in ([] if layers == "all" else layers) if not 0 <= layer < n_layers]
+        total = n_layers * n_heads
+        problems += [f"behaviour.ablation.counts: {n} heads is more than model {name} has ({plural(n_layers, 'layer')} "
+                     f"x {plural(n_heads, 'head')} = {total}); accepted: 1..{total}, or all"
+                     for n in counts if n != "all" and n > total]
+    return problems
+
+
+def plural(n: int, word: str) -> str:
+    return f"{n} {word}{'' if n == 1 else 's'}"
 
 
 def _layer_probe_problems(config: dict) -> list[str]:

@@ -22,7 +22,8 @@ with log_to(snakemake.log[0]) as log:
                                     snakemake.params.split)
     summary = runs.pd.DataFrame(runs.by_kind(questions, texts, reference))
     for row in summary.itertuples():
-        log.info("%s: exact %.3f (graph-blind %.3f), F1 %.3f, unparseable %d of %d", row.kind, row.accuracy,
-                 row.graph_blind_accuracy, row.f1, row.unparseable, row.n_questions)
+        log.info("%s: exact %.3f (graph-blind %.3f), F1 %.3f, unparseable %d and a name repeated in %d of %d",
+                 row.kind, row.accuracy, row.graph_blind_accuracy, row.f1, row.unparseable, row.repeats,
+                 row.n_questions)
     write_text(snakemake.output.answers, runs.answer_table(questions, texts).to_csv(index=False, float_format="%.4f"))
     write_text(snakemake.output.summary, summary.to_csv(index=False, float_format="%.4f"))

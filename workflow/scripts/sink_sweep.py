@@ -19,9 +19,14 @@ with log_to(snakemake.log[0]) as log:
     bridge = runs.load_model(model)
     questions = runs.load_questions(bridge, snakemake.input.graphs, snakemake.input.prompts, settings,
                                     snakemake.params.split, "test", sink["max_prompts"])
-    sweep = runs.sink_sweep(bridge, questions, settings, sink["g"], sink["layers"])
+    name = f"{snakemake.wildcards.model} ({model['path']})"
+    if snakemake.params.probes and any(g != 1.0 for g in sink["g"]):
+        # The probes' dump reads the prompt alone (a chat question may start with a special token its prompt lacks).
+        runs.check_sink(bridge.tokenizer, [runs.first_prompt(snakemake.input.prompts)], name)
+    sweep = runs.sink_sweep(bridge, questions, settings, sink["g"], sink["layers"], name)
     for row in sweep.itertuples():
-        log.info("g=%.2f %s: exact %.3f, F1 %.3f, unparseable %d", row.g, row.kind, row.accuracy, row.f1, row.unparseable)
+        log.info("g=%.2f %s: exact %.3f, F1 %.3f, unparseable %d, repeats %d", row.g, row.kind, row.accuracy, row.f1,
+                 row.unparseable, row.repeats)
     probes = pd.DataFrame(columns=["g", "probe", "seed", "f1", "auroc"])
     if snakemake.params.probes:
         graphs, _ = graph_io.load(snakemake.input.graphs)

@@ -64,6 +64,12 @@ def cache_kwarg_adapter(bridge):
             handle.remove()
 
 
+def ended(text: str) -> bool:
+    """Whether an answer has reached its stop; a model may start it on a new line, so whitespace
+    before the first word is skipped, as the answer parser skips it."""
+    return any(s in text.lstrip() for s in STOPS)
+
+
 def greedy_batch(bridge, ids: torch.Tensor, mask: torch.Tensor, max_new_tokens: int, hooks: list) -> list[str]:
     """Each row's greedy continuation, up to its first stop (or end-of-sequence token)."""
     from transformers import DynamicCache
@@ -82,7 +88,7 @@ def greedy_batch(bridge, ids: torch.Tensor, mask: torch.Tensor, max_new_tokens: 
             for row in range(len(texts)):
                 if not done[row]:
                     texts[row] = tokenizer.decode(new[row], skip_special_tokens=True)
-                    done[row] = int(token[row]) == eos or any(s in texts[row] for s in STOPS)
+                    done[row] = int(token[row]) == eos or ended(texts[row])
             if done.all():
                 break
             mask = torch.cat([mask, torch.ones_like(token)], 1)
@@ -93,7 +99,7 @@ def greedy_batch(bridge, ids: torch.Tensor, mask: torch.Tensor, max_new_tokens: 
 def greedy_answers(bridge, texts: list[str], batch_size: int, max_new_tokens: int, hooks: Hooks | None = None,
                    desc: str = "answers", progress: bool = True) -> list[str]:
     """The text each prompt's greedy continuation adds: at most ``max_new_tokens`` tokens, up to
-    its first full stop, line end or end-of-sequence token."""
+    its first full stop, line end (after its first word) or end-of-sequence token."""
     tokenizer = bridge.tokenizer
     rows = [token_ids(tokenizer, t) for t in texts]
     out: list[str] = [""] * len(texts)

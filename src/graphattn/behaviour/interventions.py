@@ -1,8 +1,9 @@
 """Interventions on the forward pass, as TransformerBridge hooks.
 
 Sink redistribution (SLASH the Sink, arXiv 2605.10503): after the softmax, in every head of the
-chosen layers, on the prompt pass only, the sink key s (the first non-pad token) keeps
-p_s' = g * p_s and every other key j gets p_j' = p_j * (1 + (1 - g) * p_s / sum_{k != s} p_k):
+chosen layers, on the prompt pass only, the sink key s (the first non-pad token, which must be a
+special token such as <bos>: check_sink_token) keeps p_s' = g * p_s and every other key j gets
+p_j' = p_j * (1 + (1 - g) * p_s / sum_{k != s} p_k):
 the mass taken from the sink goes to the other keys in proportion to what they had, so each row
 still sums to 1. g = 1 changes nothing; g = 0 is the renormalisation that ``sink: drop`` applies
 when reading a dump.
@@ -24,6 +25,25 @@ def sink_positions(attention_mask: torch.Tensor) -> torch.Tensor:
     return attention_mask.long().argmax(dim=1)
 
 
+SWEEP_ALTERNATIVES = "behaviour.sink.g: [1.0] (no intervention), or the model left out of behaviour.models"
+
+
+def check_sink_token(tokenizer, ids: list[int], model: str, what: str = "the sink sweep (behaviour.sink.g below 1)",
+                     alternatives: str = SWEEP_ALTERNATIVES) -> None:
+    """The sink is taken to be the prompt's first token (``ids``, as the model reads the prompt):
+    refuse a model whose first token is not a special token (<bos>, [CLS], <|im_start|>), as with a
+    tokenizer that adds none. There it would be the text's first word, a node's name, and moving
+    attention off it would say nothing about a sink. ``alternatives``: what would do for this model."""
+    first = ids[0]
+    if first in set(tokenizer.all_special_ids):
+        return
+    raise ValueError(
+        f"{what} needs a model whose prompts start with a special token (<bos>, [CLS]), the attention sink; "
+        f"model {model}'s first prompt token is {tokenizer.convert_ids_to_tokens(first)!r} (id {first}), "
+        f"a token of the prompt's text: its tokenizer adds no start token. Accepted: a model whose tokenizer "
+        f"starts every prompt with a special token; for this model, {alternatives}")
+
+
 def redistribute_sink(pattern: torch.Tensor, g: float, sink: torch.Tensor) -> torch.Tensor:
     """``pattern`` [batch, head, q, k] with the sink column ``sink`` [batch] scaled by g and its mass
     given to the other keys in proportion. A row whose only mass is on the sink stays as it is."""
@@ -38,12 +58,15 @@ def redistribute_sink(pattern: torch.Tensor, g: float, sink: torch.Tensor) -> to
     return out
 
 
-def chosen_layers(layers: list[int] | str, n_layers: int) -> list[int]:
-    """``layers`` ("all" or a list of layer indices) checked against the model."""
+def chosen_layers(layers: list[int] | str, n_layers: int, model: str | None = None) -> list[int]:
+    """``layers`` ("all" or a list of layer indices) checked against the model (at planning too,
+    for a model whose shape is known then: graphattn.config)."""
     chosen = list(range(n_layers)) if layers == "all" else list(layers)
     bad = [layer for layer in chosen if not 0 <= layer < n_layers]
     if bad:
-        raise ValueError(f"sink layers {bad}: the model has layers 0..{n_layers - 1}; accepted: all, or a list of those")
+        raise ValueError(f"behaviour.sink.layers: layers {bad} are out of range for "
+                         f"{f'model {model}' if model else 'the model'} ({n_layers} layers: "
+                         f"0..{n_layers - 1}); accepted: all, or layers 0..{n_layers - 1}")
     return chosen
 
 

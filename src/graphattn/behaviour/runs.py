@@ -13,7 +13,7 @@ from .. import prompts as prompt_io
 from ..heads import DIRECTIONS
 from . import interventions
 from . import questions as question_set
-from .answers import answer_text, graph_blind, parse_answer, score, set_f1
+from .answers import Reading, answer_text, graph_blind, read_answer, score, set_f1
 from .decode import greedy_answers, left_pad, pad_id, token_ids
 from .questions import Question
 
@@ -50,13 +50,19 @@ def answer(bridge, questions: list[Question], settings: dict, hooks=None, desc: 
                           hooks, desc=desc)
 
 
-def parsed(questions: list[Question], texts: list[str]) -> list[frozenset[str] | None]:
-    return [parse_answer(t, list(q.names)) for q, t in zip(questions, texts)]
+def readings(questions: list[Question], texts: list[str]) -> list[Reading]:
+    return [read_answer(t, list(q.names)) for q, t in zip(questions, texts)]
+
+
+def scored(questions: list[Question], texts: list[str]) -> dict:
+    """score() of the answers, with the repeats counted."""
+    read = readings(questions, texts)
+    return score([r.names for r in read], [q.gold for q in questions], [r.repeated for r in read])
 
 
 def answer_table(questions: list[Question], texts: list[str]) -> pd.DataFrame:
     """One row per question: what was asked, the gold answer, the model's and how it scores."""
-    read = parsed(questions, texts)
+    read = readings(questions, texts)
     return pd.DataFrame({
         "graph_id": [q.graph_id for q in questions],
         "ordering": [q.ordering for q in questions],
@@ -64,22 +70,23 @@ def answer_table(questions: list[Question], texts: list[str]) -> pd.DataFrame:
         "node": [q.node for q in questions],
         "gold": [answer_text(q.gold) for q in questions],
         "answer": [t.strip() for t in texts],
-        "unparseable": [p is None for p in read],
-        "exact": [p == q.gold for p, q in zip(read, questions)],
-        "f1": [set_f1(p, q.gold) for p, q in zip(read, questions)],
+        "unparseable": [r.names is None for r in read],
+        "repeated": [r.repeated for r in read],
+        "exact": [r.names == q.gold for r, q in zip(read, questions)],
+        "f1": [set_f1(r.names, q.gold) for r, q in zip(read, questions)],
     })
 
 
 def by_kind(questions: list[Question], texts: list[str],
             reference: list[tuple[str, frozenset[str]]] | None = None) -> list[dict]:
-    """Per kind of question: accuracy, F1 and unparseable answers; with ``reference`` (question
-    text, answer) pairs of the training graphs, the graph-blind reader's accuracy and F1 on the
-    same questions."""
+    """Per kind of question: accuracy, F1, unparseable answers and answers that gave a name twice
+    (``repeats``, read once); with ``reference`` (question text, answer) pairs of the training
+    graphs, the graph-blind reader's accuracy and F1 on the same questions."""
     rows = []
     for kind in dict.fromkeys(q.kind for q in questions):
         picked = [i for i, q in enumerate(questions) if q.kind == kind]
         asked, gold = [questions[i] for i in picked], [questions[i].gold for i in picked]
-        row = {"kind": kind, **score(parsed(asked, [texts[i] for i in picked]), gold)}
+        row = {"kind": kind, **scored(asked, [texts[i] for i in picked])}
         if reference is not None:
             blind = score(graph_blind([q.question for q in asked], reference), gold)
             row |= {"graph_blind_accuracy": blind["accuracy"], "graph_blind_f1": blind["f1"]}
@@ -127,9 +134,10 @@ def ablation_curve(bridge, questions: list[Question], reference: list[Question],
     mean-ablated, for each n of ``ablation["counts"]`` (None: powers of two and every head). The
     heads' means come from the ``reference`` questions; with ``blind`` (the graph-blind reader's
     training pairs) every row also has its accuracy on the same questions."""
-    means = interventions.head_output_means(bridge, reference_batches(bridge, reference, settings["batch_size"]))
     ranked = ranked_heads(scores)
     every = sorted(ranked)
+    counts = head_counts(len(every), ablation.get("counts"))  # a bad count fails before any forward pass
+    means = interventions.head_output_means(bridge, reference_batches(bridge, reference, settings["batch_size"]))
     rows = []
     answered = {}  # greedy answers depend only on the set of heads: every head, or a draw equal to the top-n, once
 
@@ -143,18 +151,34 @@ def ablation_curve(bridge, questions: list[Question], reference: list[Question],
                          "ablated": " ".join(f"L{layer}H{head}" for layer, head in chosen)})
 
     measure(0, "none", None, [])
-    for n in head_counts(len(every), ablation.get("counts")):
+    for n in counts:
         measure(n, "top", None, ranked[:n])
         for draw in range(ablation["draws"]):
             measure(n, "random", draw, random_heads(every, n, draw, ablation["seed"]))
     return pd.DataFrame(rows).astype({"draw": "Int64"})
 
 
-def sink_sweep(bridge, questions: list[Question], settings: dict, gs: list[float], layers) -> pd.DataFrame:
+def check_sink(tokenizer, texts: list[str], model: str) -> None:
+    """Each text's first token, as answering and the dump read it (token_ids), is a special token:
+    the sink that the sweep moves attention off."""
+    for first in dict.fromkeys(token_ids(tokenizer, text)[0] for text in texts):
+        interventions.check_sink_token(tokenizer, [first], model)
+
+
+def first_prompt(prompts_path: str) -> str:
+    """The text of a prompt file's first prompt (what the sink probes' dump reads, without a question)."""
+    return prompt_io.PromptFile(prompts_path).read([0])[0]["text"]
+
+
+def sink_sweep(bridge, questions: list[Question], settings: dict, gs: list[float], layers,
+               model: str) -> pd.DataFrame:
     """Accuracy with the sink's attention scaled by each g (its mass moved to the other keys) in
-    ``layers``, on the prompt pass."""
+    ``layers``, on the prompt pass. ``model``: how errors name the model (its name and path)."""
     n_layers = bridge.cfg.n_layers
-    interventions.chosen_layers(layers, n_layers)  # a bad layer fails before any answer
+    # A bad layer, or a first token that is no sink, fails before any answer.
+    interventions.chosen_layers(layers, n_layers, model)
+    if any(g != 1.0 for g in gs):
+        check_sink(bridge.tokenizer, [q.text for q in questions], model)
     rows = []
     for g in gs:
         texts = answer(bridge, questions, settings, lambda mask: interventions.sink_hooks(n_layers, g, layers, mask),
