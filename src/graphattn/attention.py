@@ -19,6 +19,7 @@ from . import prompts as prompt_io
 from . import resources
 from .alignment import SELECTIONS, node_weights
 from .atomic import atomic_path, write_json
+from .behaviour.interventions import check_sink_token
 from .models import load_bridge, resolve_model_path
 
 log = logging.getLogger(__name__)
@@ -59,16 +60,6 @@ def drop_first_token(pattern: torch.Tensor) -> torch.Tensor:
     pattern[..., 0] = 0
     total = pattern.sum(dim=-1, keepdim=True)
     return torch.where(total > 0, pattern / total.clamp_min(1e-12), pattern)
-
-
-def check_start_token(offsets: np.ndarray, model_path: str) -> None:
-    """sink: drop removes the first token; it must be a special token, not part of the text."""
-    start, end = offsets[0]
-    if end > start:
-        raise ValueError(
-            f"sink: drop needs a tokenizer that starts every prompt with a special token (<bos>, [CLS]); "
-            f"model {model_path}'s first token covers characters {start}..{end} of the prompt text. "
-            f"Accepted for this model: sink: keep")
 
 
 class NodeReducer:
@@ -212,8 +203,9 @@ def dump_attention(prompts_path: str, out_path: str, meta_path: str, model_path:
     shape = (len(prompts), len(SELECTIONS), n_layers, n_heads, max_nodes, max_nodes)
     log.info("model %s: %d layers x %d heads; %d prompts -> %s", model_path, n_layers, n_heads, len(prompts), shape)
 
-    if sink == "drop":
-        check_start_token(encode(tokenizer, [prompts.read([0])[0]["text"]], "cpu")[2][0], model_path)
+    if sink == "drop":  # the first token must be a special one (<bos>, [CLS]), not the text's first node
+        first_ids = encode(tokenizer, [prompts.read([0])[0]["text"]], "cpu")[0][0].tolist()
+        check_sink_token(tokenizer, first_ids, model_path, "sink: drop", "sink: keep")
     with atomic_path(out_path) as tmp, torch.inference_mode():
         out = NpyRows(tmp, shape, np.float16)
         try:

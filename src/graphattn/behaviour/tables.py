@@ -42,7 +42,8 @@ def behaviour_table(runs: list[dict], summaries: list[pd.DataFrame], intervened:
     table["control_accuracy"] = [r["accuracy"] if r is not None else float("nan") for r in control_rows]
     table["control_f1"] = [r["f1"] if r is not None else float("nan") for r in control_rows]
     first = KEYS + ["accuracy", "f1", "graph_blind_accuracy", "control_accuracy", "control_f1", "unparseable",
-                    "n_questions"]
+                    "repeats", "n_questions"]
+    first = [c for c in first if c in table.columns]  # summaries written before `repeats` have none
     return table[first + [c for c in table.columns if c not in first]]
 
 
