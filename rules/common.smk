@@ -112,7 +112,7 @@ def dump_mem_mb(wildcards):
     if "mem_mb" in entry:
         return entry["mem_mb"]
     if source(entry["path"]) == "pipeline":
-        shape = resources.shape_of_toy(config["toy"])
+        shape = resources.shape_of_toy(config["toy"], toy_graph_settings()["naming"])
     else:
         folder = resolve_model_path(entry["path"], entry["allow_download"])
         if not Path(folder, "config.json").is_file():

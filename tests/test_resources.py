@@ -86,11 +86,7 @@ def test_the_activations_part_covers_what_one_layer_outputs_in_a_real_forward(mi
     assert measured_mb <= for_the_batch <= 4 * measured_mb
 
 
-@pytest.mark.parametrize("scheme", [
-    "letters", "words",
-    pytest.param("pairs", marks=pytest.mark.xfail(
-        strict=True, reason="shape_of_toy assumes a 200-token vocabulary; the toy's with two-letter names has 689")),
-])
+@pytest.mark.parametrize("scheme", ["letters", "words", "pairs"])
 def test_toy_shape_before_the_toy_exists_covers_the_toy_built_later(scheme):
     from pathlib import Path
 
@@ -101,7 +97,8 @@ def test_toy_shape_before_the_toy_exists_covers_the_toy_built_later(scheme):
     settings = yaml.safe_load((Path(__file__).parents[1] / "config/config.yaml").read_text())["toy"]  # 3 x 4 heads of 64
     model, _ = toy.build_untrained({"naming": scheme}, settings)
     built = sum(p.numel() for p in model.parameters())
-    shape = resources.shape_of_toy(settings)
+    shape = resources.shape_of_toy(settings, scheme)
+    assert len(toy.build_tokenizer(scheme)) == resources.TOY_FIXED_TOKENS + len(toy.naming.pool(scheme))
     assert built <= shape.params <= 1.5 * built
     assert (shape.heads, shape.hidden) == (model.config.num_attention_heads, model.config.hidden_size)
 

@@ -39,8 +39,16 @@ def shape_of_folder(folder: str | Path) -> ModelShape:
     )
 
 
-def shape_of_toy(toy: dict, vocab: int = 200) -> ModelShape:
-    """The toy model before it exists: a Llama block has ~12 hidden^2 weights."""
+# The toy tokenizer's tokens besides node names (graphattn.toy: SPECIAL and WORDS; its import pulls torch).
+TOY_FIXED_TOKENS = 13
+
+
+def shape_of_toy(toy: dict, naming_scheme: str = "letters") -> ModelShape:
+    """The toy model before it exists: a Llama block has ~12 hidden^2 weights, and its input and
+    output embeddings one row per token (the fixed tokens and every name of the naming scheme)."""
+    from .naming import capacity
+
+    vocab = TOY_FIXED_TOKENS + capacity(naming_scheme)
     hidden = toy["hidden"]
     return ModelShape(params=toy["layers"] * 12 * hidden**2 + 2 * vocab * hidden, heads=toy["heads"], hidden=hidden)
 
