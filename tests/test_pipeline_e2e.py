@@ -3,6 +3,7 @@ a second invocation or a probe hyperparameter edit re-runs exactly what it shoul
 
 import copy
 import json
+from pathlib import Path
 
 import numpy as np
 import pandas as pd
@@ -42,12 +43,110 @@ def test_the_position_baseline_trains_once_and_every_model_row_shows_that_run(ti
     position = table[table.probe == "position"]
     assert len(position) == len(MODELS) * len(CONFIG["k"]) and position["f1_mean"].nunique() == 1
     metrics = json.loads((tiny_run / "results/baselines/tiny/arrow/parent/position/seed0/metrics.json").read_text())
-    assert position["f1_mean"].iloc[0] == pytest.approx(metrics["f1"], abs=1e-4)
+    for column, key in (("f1_mean", "f1"), ("acc_mean", "acc"), ("auroc_mean", "auroc"), ("parent_acc_mean", "parent_acc")):
+        assert position[column].to_numpy() == pytest.approx([metrics[key]] * len(position), abs=1e-4), column
+    # Every row carries it as its position baseline, and its margin over it.
+    assert table["position_f1_mean"].to_numpy() == pytest.approx([metrics["f1"]] * len(table), abs=1e-4)
+    margin = table["f1_mean"] - table["position_f1_mean"]
+    assert table["f1_over_position"].to_numpy() == pytest.approx(margin.to_numpy(), abs=2e-4)
+    # The one run, its one interval over the same test graphs, on every model's row.
+    assert position[["f1_ci_low", "f1_ci_high", "n_test_graphs"]].nunique().tolist() == [1, 1, 1]
     assert not list(tiny_run.glob("results/probes/*/tiny/arrow/all/k*/*/position"))
     edited = copy.deepcopy(CONFIG)
     edited["probes"]["position"]["hidden"] = 24
     assert planned_jobs(tiny_run, edited) == {
         "train_baseline": 1, "ablation_table": 1, "probe_plots": len(MODELS), "selectivity_plot": 1, "all": 1}
+
+
+def run_folder(run: Path, row, seed: int) -> Path:
+    """The folder of one seed of an ablation-table row's run (rules PROBE_RUN, BASELINE_RUN)."""
+    if row.probe == "position":
+        return run / f"results/baselines/{row.graph_set}/{row.notation}/{row.relation}/position/seed{seed}"
+    return run / (f"results/probes/{row.model}/{row.graph_set}/{row.notation}/{row.selection}/k{row.k}/"
+                  f"{row.relation}/{row.probe}/seed{seed}")
+
+
+def dataset_of(run: Path, row) -> dict:
+    if row.probe == "position":
+        return dict(np.load(run / f"results/datasets/positions/{row.graph_set}/{row.notation}.npz"))
+    return dict(np.load(run / f"results/datasets/{row.model}/{row.graph_set}/{row.notation}/{row.selection}/k{row.k}.npz"))
+
+
+def test_every_table_row_is_the_mean_of_its_seeds_runs_with_an_interval_around_it(tiny_run):
+    table = pd.read_csv(tiny_run / "results/tables/ablation.csv", dtype={"k": str})
+    assert len(table) == len(MODELS) * len(CONFIG["k"]) * len(CONFIG["probes"])
+    for row in table.itertuples(index=False):
+        runs = [json.loads((run_folder(tiny_run, row, seed) / "metrics.json").read_text()) for seed in CONFIG["seeds"]]
+        where = f"{row.model} k{row.k} {row.probe}"
+        for column, key in (("f1_mean", "f1"), ("acc_mean", "acc"), ("auroc_mean", "auroc"),
+                            ("parent_acc_mean", "parent_acc"), ("precision_mean", "precision"), ("recall_mean", "recall")):
+            assert getattr(row, column) == pytest.approx(np.mean([r[key] for r in runs]), abs=1e-4), (where, column)
+        assert row.n_seeds == len(CONFIG["seeds"]) == 1 and np.isnan(row.f1_std), where  # one seed: no spread
+        data = dataset_of(tiny_run, row)
+        test_ids = sorted(data["graph_id"][data["split"] == 2].tolist())
+        for r in runs:
+            counts = r["test_graphs"]
+            # Tested on the dataset's test split, every test graph counted, the counts adding up to the run's F1.
+            assert counts["graph_id"] == test_ids, where
+            tp, fp, fn = (sum(counts[name]) for name in ("tp", "fp", "fn"))
+            assert r["f1"] == pytest.approx(2 * tp / max(2 * tp + fp + fn, 1), abs=1e-9), where
+        assert row.n_test_graphs == len(test_ids), where
+        assert 0 <= row.f1_ci_low <= row.f1_mean <= row.f1_ci_high <= 1, where
+
+
+def argmax_parent_accuracy(data: dict, channel: int, direction: str, graphs) -> float:
+    """Plain numpy, graph by graph: the share of nodes with a parent whose most-attended other
+    node (the lowest on ties) is a parent; child_to_parent reads the child's query row."""
+    hits, children = 0, 0
+    for g in graphs:
+        n, adj = int(data["n_nodes"][g]), data["adj"][g]
+        attention = data["x"][g, channel, :n, :n].astype(np.float64)
+        for child in range(n):
+            if not adj[:n, child].any():
+                continue
+            scores = attention[child] if direction == "child_to_parent" else attention[:, child]
+            scores = np.where(np.arange(n) == child, -np.inf, scores)
+            hits += int(adj[int(np.argmax(scores)), child])
+            children += 1
+    return hits / children
+
+
+def test_head_scores_and_the_best_head_agree_with_an_argmax_per_child(tiny_run):
+    from sklearn.metrics import roc_auc_score
+
+    directions = ("child_to_parent", "parent_to_child")
+    for model in ("minilm", "toy"):
+        data = dict(np.load(tiny_run / f"results/datasets/{model}/tiny/arrow/all/knone.npz"))
+        n_heads = int(data["n_heads"])
+        scores = pd.read_csv(tiny_run / f"results/heads/{model}/tiny/arrow.csv")
+        every = range(len(data["graph_id"]))
+        for row in scores.itertuples(index=False):
+            channel = row.layer * n_heads + row.head
+            for direction in directions:
+                mine = argmax_parent_accuracy(data, channel, direction, every)
+                assert getattr(row, f"parent_acc_{direction}") == pytest.approx(mine, abs=6e-5), (model, channel, direction)
+                labels, values = [], []
+                for g in every:
+                    n = int(data["n_nodes"][g])
+                    for i in range(n):
+                        for j in range(n):
+                            if i != j:  # "i is a parent of j" against the attention between them
+                                labels.append(data["adj"][g, i, j])
+                                values.append(data["x"][g, channel, j, i] if direction == "child_to_parent"
+                                              else data["x"][g, channel, i, j])
+                assert getattr(row, f"auroc_{direction}") == pytest.approx(roc_auc_score(labels, values), abs=6e-5)
+        # The best head, chosen on validation graphs, dense and sparsified: no head parses them better,
+        # and its test parent accuracy is its argmax rule on the test graphs.
+        for k in CONFIG["k"]:
+            data = dict(np.load(tiny_run / f"results/datasets/{model}/tiny/arrow/all/k{k}.npz"))
+            folder = tiny_run / f"results/probes/{model}/tiny/arrow/all/k{k}/parent/best_head/seed0"
+            choice = pd.read_csv(folder / "history.csv").iloc[0]
+            val, test = (np.flatnonzero(data["split"] == s) for s in (1, 2))
+            on_val = {(c, d): argmax_parent_accuracy(data, c, d, val) for c in range(data["x"].shape[1]) for d in directions}
+            chosen = (int(choice["layer"]) * n_heads + int(choice["head"]), choice["direction"])
+            assert on_val[chosen] == max(on_val.values()) == pytest.approx(choice["val_parent_acc"]), (model, k)
+            metrics = json.loads((folder / "metrics.json").read_text())
+            assert metrics["parent_acc"] == pytest.approx(argmax_parent_accuracy(data, *chosen, test)), (model, k)
 
 
 def test_tiny_run_scores_every_head_and_draws_the_plots(tiny_run):
