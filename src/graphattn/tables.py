@@ -36,7 +36,7 @@ def ablation_table(runs: pd.DataFrame, controls: dict[str, str] | None = None,
                    position_probe: str | None = None, resamples: int = RESAMPLES,
                    bootstrap_seed: int = BOOTSTRAP_SEED) -> pd.DataFrame:
     """Mean and spread over seeds, one row per model x graph set x notation x selection x k x
-    relation x probe, with a 95% interval over test graphs (``bootstrap_f1``).
+    relation x probe, with a 95% interval over test graphs (``resampled_f1``, ``interval``).
 
     ``controls`` maps a model to its random-init control: each row of the model gets the
     control's F1 on the same dataset, relation and probe, and its own F1's margin over it.
@@ -52,7 +52,7 @@ def ablation_table(runs: pd.DataFrame, controls: dict[str, str] | None = None,
     table = pd.DataFrame({
         "n_seeds": grouped["seed"].nunique(),
         "acc_mean": grouped["acc"].mean(),
-        # The spread over seeds (NaN with one seed); the interval over graphs is the wider one.
+        # The spread over seeds (NaN with one seed); the graphs vary more (f1_ci_low, f1_ci_high).
         "acc_std": grouped["acc"].std(ddof=1),
         "f1_mean": grouped["f1"].mean(),
         "f1_std": grouped["f1"].std(ddof=1),
