@@ -258,13 +258,16 @@ def test_new_k_value_runs_only_its_sparsify_combine_and_probe_jobs(tiny_run):
 def test_new_graph_set_runs_its_whole_chain(tiny_run):
     edited = copy.deepcopy(CONFIG)
     edited["graph_sets"]["tiny2"] = {"min_nodes": 3, "max_nodes": 5, "edge_prob": 0.5, "count": 12, "seed": 4}
-    n = len(MODELS)
-    # The toy keeps training on `tiny`: it is not retrained, only dumped on the new prompts.
+    n, k = len(MODELS), len(edited["k"])
+    # Every model's chain on the new prompts; and the toy trains again, since no graph of any graph
+    # set may be in its training stream (toy.toy_data): its jobs on `tiny` re-run too (as after an
+    # edit of a toy setting), its untrained control's do not.
     assert planned_jobs(tiny_run, edited) == {
-        "generate_graphs": 1, "render_prompts": 1, "dump_attention": n, "sparsify": n, "combine": 2 * n,
-        "train_probe": 2 * n * len(ATTENTION_PROBES), "position_dataset": 1, "train_baseline": 1,
-        "head_scores": n, "analyse_attention": n, "layer_probes": n, "layer_table": 1,
-        "behaviour": 1, "head_ablation": 1, "sink_sweep": 1, "behaviour_table": 1,  # the toy's answers on tiny2
+        "generate_graphs": 1, "render_prompts": 1, "train_toy_model": 1, "toy_history_plot": 1, "toy_mean_ablation": 1,
+        "dump_attention": n + 1, "sparsify": n + 1, "combine": k * (n + 1),
+        "train_probe": k * (n + 1) * len(ATTENTION_PROBES), "position_dataset": 1, "train_baseline": 1,
+        "head_scores": n + 1, "analyse_attention": n + 1, "layer_probes": n + 1, "layer_table": 1,
+        "behaviour": 2, "head_ablation": 2, "sink_sweep": 2, "behaviour_table": 1,  # the toy's answers on both
         # Two graph sets: F1 against graph size joins the report.
         "ablation_table": 1, "selectivity_plot": 1, "size_plot": 1, "probe_plots": n, "all": 1}
 
