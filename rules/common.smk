@@ -38,6 +38,11 @@ def set_notations():
     return [(g, n) for g, section in config["graph_sets"].items() for n in section.get("notations") or config["notations"]]
 
 
+def graph_set_files():
+    """Every graph set's graph file: the toy's training and held-out questions are drawn apart from them."""
+    return expand("results/graphs/{graph_set}.json", graph_set=config["graph_sets"])
+
+
 def grid():
     """Every probe run of the config as a dict of wildcard values."""
     return [

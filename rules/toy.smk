@@ -1,7 +1,7 @@
 rule train_toy_model:
     input:
         # Every graph set's graphs, all splits: none of them is drawn for training (toy.toy_data).
-        graph_sets=expand("results/graphs/{graph_set}.json", graph_set=config["graph_sets"]),
+        graph_sets=graph_set_files(),
     output:
         model=directory("results/models/toy"),
         history=report(
@@ -62,7 +62,7 @@ rule toy_mean_ablation:
         model="results/models/toy",
         roles=toy_roles,
         # The validation questions are drawn apart from these graphs, as in training.
-        graph_sets=expand("results/graphs/{graph_set}.json", graph_set=config["graph_sets"]),
+        graph_sets=graph_set_files(),
     output:
         table="results/models/toy_ablation.csv",
         png=report(

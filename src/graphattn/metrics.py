@@ -71,7 +71,7 @@ def pair_metrics(y_true: np.ndarray, scores: np.ndarray, threshold: float, decod
 
 def graph_counts(y_true: np.ndarray, predicted: np.ndarray, graph: np.ndarray) -> dict[str, list[int]]:
     """Per graph: its id and its true positives, false positives and false negatives, so that
-    F1 can be recomputed over any resample of the graphs (tables.bootstrap_f1)."""
+    F1 can be recomputed over any resample of the graphs (tables.resampled_f1)."""
     y_true, predicted = np.asarray(y_true).astype(bool), np.asarray(predicted).astype(bool)
     ids, rows = np.unique(graph, return_inverse=True)
     count = lambda mask: np.bincount(rows, weights=mask, minlength=len(ids)).astype(int).tolist()

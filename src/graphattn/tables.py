@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import json
+from functools import lru_cache
 
 import numpy as np
 import pandas as pd
@@ -64,7 +65,7 @@ def ablation_table(runs: pd.DataFrame, controls: dict[str, str] | None = None,
         "positive_rate": grouped["positive_rate"].mean(),
         "not_converged": grouped["converged"].apply(lambda c: int((~c.astype(bool)).sum())),
     }).reset_index()
-    table = with_interval(table, "f1", {key: draws for key, draws in resampled.items()})
+    table = with_interval(table, "f1", resampled)
     table = table.assign(n_test_graphs=[len(draws[1]) if (draws := resampled[tuple(row)]) is not None else 0
                                         for row in table[KEYS].itertuples(index=False)])
     table = with_control_f1(table, controls or {}, resampled)
@@ -85,12 +86,22 @@ def resampled_f1(counts_by_seed: list[dict], resamples: int, seed: int) -> tuple
     if any(counts["graph_id"] != ids for counts in counts_by_seed):
         raise ValueError("the seeds of one row were tested on different graphs; accepted: one test split per row")
     tp, fp, fn = (np.array([counts[name] for counts in counts_by_seed], dtype=np.float64) for name in ("tp", "fp", "fn"))
-    draws = np.random.default_rng(seed).integers(0, len(ids), size=(resamples, len(ids)))
-    times = np.stack([np.bincount(draw, minlength=len(ids)) for draw in draws]).astype(np.float64)  # [R, G]
+    times = resample_counts(len(ids), resamples, seed)
     tp, fp, fn = times @ tp.T, times @ fp.T, times @ fn.T  # [R, seeds]
     denominator = 2 * tp + fp + fn
     f1 = np.divide(2 * tp, denominator, out=np.zeros_like(tp), where=denominator > 0)
     return f1.mean(axis=1), ids
+
+
+@lru_cache(maxsize=None)
+def resample_counts(n_graphs: int, resamples: int, seed: int) -> np.ndarray:
+    """[resamples, n_graphs]: how often each graph is drawn in each resample. The same for every
+    row with as many test graphs, so it is drawn once per table, not once per row."""
+    draws = np.random.default_rng(seed).integers(0, n_graphs, size=(resamples, n_graphs))
+    times = np.zeros((resamples, n_graphs))
+    np.add.at(times, (np.arange(resamples)[:, None], draws), 1)
+    times.flags.writeable = False  # shared between rows through the cache
+    return times
 
 
 def interval(draws: np.ndarray, level: float = LEVEL) -> tuple[float, float]:

@@ -132,15 +132,14 @@ class ExampleStream:
         self.rng = np.random.default_rng(seed)
         self.exclude = exclude
         self.redrawn = 0  # excluded graphs drawn and thrown away
-        self.drawn: list[frozenset] = []  # edge sets of the graphs given out, when ``record`` is on
-        self.record = False
+        self.drawn: list[frozenset] | None = None  # a list: the edge sets of the graphs given out are kept in it
 
     def graph(self) -> graphs.Graph:
         for _ in range(MAX_REDRAWS):
             g = graphs.random_sized_dag(0, self.settings, self.rng)
             key = graphs.edge_set(g)
             if key not in self.exclude:
-                if self.record:
+                if self.drawn is not None:
                     self.drawn.append(key)
                 return g
             self.redrawn += 1
@@ -200,7 +199,7 @@ def heldout_draw(tokenizer, graph_settings: dict, toy: dict, stream_seed: int, p
                  exclude: frozenset) -> tuple[list[Example], frozenset]:
     """(the examples, the edge sets of their graphs)."""
     stream = ExampleStream(tokenizer, graph_settings, toy["notations"], stream_seed, exclude)
-    stream.record = True
+    stream.drawn = []
     return stream.batch(toy["n_heldout"], 1, parent_share), frozenset(stream.drawn)
 
 

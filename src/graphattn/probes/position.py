@@ -19,9 +19,9 @@ import torch
 from .. import metrics
 from ..pairs import Pairs, position_features
 from .mlp import MLPProbe
+from .train import TEST, TRAIN, VAL, trained_scores
 
 LEARNERS = ("mlp", "trees")
-TRAIN, VAL, TEST = 0, 1, 2
 
 
 class PositionMLP(MLPProbe):
@@ -64,8 +64,6 @@ class PositionProbe:
         return history.assign(chosen=self.choice)
 
     def fit_mlp(self, labels, seed: int):
-        from .train import trained_scores  # train imports this package's registry
-
         model = PositionMLP(self.data, self.pairs, self.hyper)
         scores, state, _, history = trained_scores(model, labels, self.hyper, seed)
         return scores, state, history
