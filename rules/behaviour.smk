@@ -11,6 +11,12 @@ def behaviour_params(wildcards):
     return canonical(graphattn.config.answer_settings(config, wildcards.model))
 
 
+def logit_params(wildcards):
+    """behaviour_params but the answer length: candidates are scored, not generated."""
+    settings = graphattn.config.answer_settings(config, wildcards.model)
+    return canonical({key: value for key, value in settings.items() if key != "max_new_tokens"})
+
+
 def behaviour_model(wildcards):
     return canonical(config["models"][wildcards.model])
 
@@ -39,6 +45,99 @@ rule behaviour:
         "../envs/models.yaml"
     script:
         "../workflow/scripts/behaviour.py"
+
+
+# Answers read from the logits: every candidate answer scored at the answer position, beside
+# the same model after another graph on the same nodes, the graph-blind reader and chance.
+rule logit_answers:
+    input:
+        graphs="results/graphs/{graph_set}.json",
+        prompts="results/prompts/{graph_set}/{notation}.jsonl",
+        model=model_folder_input,
+    output:
+        rows=BEHAVIOUR_DIR + "/logit_answers.csv",
+        summary=BEHAVIOUR_DIR + "/logit_summary.csv",
+    params:
+        model=behaviour_model,
+        settings=logit_params,
+        split=lambda w: canonical(config["split"]),
+        intervals=lambda w: canonical(config["intervals"]),
+    threads: model_threads
+    resources:
+        mem_mb=dump_mem_mb,
+        runtime=60,
+    log:
+        "results/logs/logit_answers/{model}/{graph_set}/{notation}.log",
+    benchmark:
+        "results/benchmarks/logit_answers/{model}/{graph_set}/{notation}.tsv"
+    conda:
+        "../envs/models.yaml"
+    script:
+        "../workflow/scripts/logit_answers.py"
+
+
+def control_logit_summary(wildcards):
+    control = control_map().get(wildcards.model)
+    return [BEHAVIOUR_DIR.format(model=control, graph_set=wildcards.graph_set, notation=wildcards.notation)
+            + "/logit_summary.csv"] if control else []
+
+
+rule logit_plot:
+    input:
+        summary=BEHAVIOUR_DIR + "/logit_summary.csv",
+        control=control_logit_summary,
+    output:
+        report(
+            "results/plots/behaviour/{model}/{graph_set}/{notation}/logit_answers.png",
+            caption="../workflow/report/logit_answers.rst",
+            category="Behaviour",
+            subcategory="{model}",
+        ),
+    log:
+        "results/logs/logit_plot/{model}/{graph_set}/{notation}.log",
+    conda:
+        "../envs/pipeline.yaml"
+    script:
+        "../workflow/scripts/logit_plot.py"
+
+
+def patching_settings(wildcards):
+    return canonical(config["behaviour"]["patching"])
+
+
+# Activation patching per head (graphattn.behaviour.patching): the models of behaviour.models.
+rule patch_heads:
+    input:
+        graphs="results/graphs/{graph_set}.json",
+        prompts="results/prompts/{graph_set}/{notation}.jsonl",
+        model=model_folder_input,
+    output:
+        csv=BEHAVIOUR_DIR + "/patching.csv",
+        pairs=BEHAVIOUR_DIR + "/patching_pairs.csv",
+        png=report(
+            "results/plots/behaviour/{model}/{graph_set}/{notation}/patching.png",
+            caption="../workflow/report/patching.rst",
+            category="Behaviour",
+            subcategory="{model}",
+        ),
+    params:
+        model=behaviour_model,
+        settings=logit_params,
+        patching=patching_settings,
+        split=lambda w: canonical(config["split"]),
+        intervals=lambda w: canonical(config["intervals"]),
+    threads: model_threads
+    resources:
+        mem_mb=dump_mem_mb,
+        runtime=240,
+    log:
+        "results/logs/patch_heads/{model}/{graph_set}/{notation}.log",
+    benchmark:
+        "results/benchmarks/patch_heads/{model}/{graph_set}/{notation}.tsv"
+    conda:
+        "../envs/models.yaml"
+    script:
+        "../workflow/scripts/patch_heads.py"
 
 
 rule head_ablation:
@@ -109,6 +208,28 @@ rule sink_sweep:
 
 localrules:
     behaviour_table,
+    logit_plot,
+    logit_table,
+
+
+rule logit_table:
+    input:
+        lambda w: behaviour_files("logit_summary.csv"),
+    output:
+        csv=report(
+            "results/tables/logit_answers.csv",
+            caption="../workflow/report/logit_table.rst",
+            category="Behaviour",
+        ),
+        md="results/tables/logit_answers.md",
+    params:
+        runs=lambda w: behaviour_runs(),
+    log:
+        "results/logs/logit_table.log",
+    conda:
+        "../envs/pipeline.yaml"
+    script:
+        "../workflow/scripts/logit_table.py"
 
 
 rule behaviour_table:

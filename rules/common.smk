@@ -226,8 +226,10 @@ def behaviour_targets():
     """The behaviour table and every per-model figure, if the config has a behaviour section."""
     if not behaviour_runs():
         return []
-    return ["results/tables/behaviour.csv"] + [
-        "results/plots/behaviour/{model}/{graph_set}/{notation}/head_ablation.png".format(**run) for run in intervened_runs()]
+    plots = ["head_ablation", "logit_answers"] + (["patching"] if config["behaviour"].get("patching") else [])
+    return ["results/tables/behaviour.csv", "results/tables/logit_answers.csv"] + [
+        "results/plots/behaviour/{model}/{graph_set}/{notation}/{plot}.png".format(plot=plot, **run)
+        for run in intervened_runs() for plot in plots]
 
 
 def layer_runs():

@@ -49,9 +49,10 @@ E2E_CONFIG["probes"].update({
     "best_head": {"type": "best_head"},
     "position": {"type": "position", "hidden": 8, "epochs": 10, "patience": 5},
 })
-# The toy's answers, head ablation and sink sweep on two test prompts, and probes by layer.
+# The toy's answers, head ablation, patching and sink sweep on two test prompts, and probes by layer.
 E2E_CONFIG["behaviour"] = {"models": ["toy"], "max_prompts": 2, "max_new_tokens": 6,
-                           "ablation": {"draws": 2}, "sink": {"g": [1.0, 0.5], "probes": ["best_head"]}}
+                           "ablation": {"draws": 2}, "sink": {"g": [1.0, 0.5], "probes": ["best_head"]},
+                           "patching": {"max_pairs": 3}}
 E2E_CONFIG["layer_probes"] = ["best_head"]
 
 

@@ -305,8 +305,34 @@ def test_tiny_run_answers_the_questions_and_measures_ablation_and_sink(tiny_run)
     layers = pd.read_csv(tiny_run / "results/tables/layers.csv")
     assert sorted(set(layers["model"])) == sorted(MODELS) and set(layers["probe"]) == {"best_head"}
     assert layers.groupby("model")["layer"].nunique().to_dict() == {"minilm": 6, "minilm-random": 6, "toy": 1}
+    # Answers read from the logits: four readers per question, in the order the answers were asked;
+    # the summary's means are the rows' means, and chance is the share of true candidates.
+    logits = pd.read_csv(folder / "logit_answers.csv", keep_default_na=False, na_values=[""])
+    assert logits.groupby("reader").size().to_dict() == {r: len(answers) for r in
+                                                          ("model", "other_graph", "graph_blind", "chance")}
+    own = logits[logits["reader"] == "model"]
+    assert list(own["node"]) == list(answers["node"]) and list(own["kind"]) == list(answers["kind"])
+    n_true = own["gold"].str.split(", ").str.len()
+    chance = logits[logits["reader"] == "chance"]
+    assert chance["top_true"].to_numpy() == pytest.approx((n_true / own["n_candidates"]).to_numpy(), abs=1e-4)
+    logit_summary = pd.read_csv(folder / "logit_summary.csv").set_index(["kind", "reader"])
+    for (kind, reader), rows in logits.groupby(["kind", "reader"]):
+        assert logit_summary.loc[(kind, reader), "top_true"] == pytest.approx(rows["top_true"].mean(), abs=1e-4)
+        assert logit_summary.loc[(kind, reader), "top_true_ci_low"] <= rows["top_true"].mean() + 1e-4
+    # Patching: every head of the toy (1 layer x 2 heads) in both activations and directions, on
+    # the pairs listed, whose logit differences average to the table's clean and corrupted ones.
+    patched = pd.read_csv(folder / "patching.csv")
+    patch_pairs = pd.read_csv(folder / "patching_pairs.csv")
+    assert 1 <= len(patch_pairs) <= 3 and (patch_pairs["clean_answer"] != patch_pairs["corrupt_answer"]).all()
+    assert len(patched) == 2 * 2 * 2 and set(patched["rank"]) == {1, 2}
+    assert patched["clean_ld"].iloc[0] == pytest.approx(patch_pairs["clean_ld"].mean(), abs=1e-3)
+    assert patched["corrupt_ld"].iloc[0] == pytest.approx(patch_pairs["corrupt_ld"].mean(), abs=1e-3)
+    logit_table = pd.read_csv(tiny_run / "results/tables/logit_answers.csv")
+    assert len(logit_table) == len(logit_summary) and set(logit_table["model"]) == {"toy"}
     for png in ("results/plots/layers.png", "results/plots/behaviour/sink_sweep.png",
-                "results/plots/behaviour/toy/tiny/arrow/head_ablation.png"):
+                "results/plots/behaviour/toy/tiny/arrow/head_ablation.png",
+                "results/plots/behaviour/toy/tiny/arrow/logit_answers.png",
+                "results/plots/behaviour/toy/tiny/arrow/patching.png"):
         assert (tiny_run / png).stat().st_size > 0
 
 

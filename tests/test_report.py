@@ -64,6 +64,8 @@ RESULTS = {
     *(f"results/analysis/{m}/tiny/arrow/{name}.png" for m in MODELS for name in ("head_roles", "attention_metrics")),
     "results/tables/behaviour.csv", "results/plots/behaviour/sink_sweep.png", "results/plots/layers.png",
     "results/plots/behaviour/toy/tiny/arrow/head_ablation.png", "results/plots/selectivity.png",
+    "results/tables/logit_answers.csv", "results/plots/behaviour/toy/tiny/arrow/logit_answers.png",
+    "results/plots/behaviour/toy/tiny/arrow/patching.png",
 }
 
 

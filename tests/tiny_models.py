@@ -24,20 +24,23 @@ ARCHITECTURES = {
 }
 
 
-def byte_tokenizer() -> PreTrainedTokenizerFast:
+def byte_tokenizer(letter_merges: bool = False) -> PreTrainedTokenizerFast:
+    """With ``letter_merges``, a space and a capital letter merge into one token (" A"), as in
+    the real BPE tokenizers, so that single-letter answers differ in their first token."""
     alphabet = pre_tokenizers.ByteLevel.alphabet()
-    vocab = {tok: i for i, tok in enumerate(SPECIAL + sorted(alphabet))}
-    tok = Tokenizer(models.BPE(vocab, merges=[], unk_token="<unk>"))
+    merged = [("Ġ", chr(c)) for c in range(ord("A"), ord("Z") + 1)] if letter_merges else []
+    vocab = {tok: i for i, tok in enumerate(SPECIAL + sorted(alphabet) + [a + b for a, b in merged])}
+    tok = Tokenizer(models.BPE(vocab, merges=merged, unk_token="<unk>"))
     tok.pre_tokenizer = pre_tokenizers.ByteLevel(add_prefix_space=False)
     tok.decoder = decoders.ByteLevel()
     return PreTrainedTokenizerFast(tokenizer_object=tok, pad_token="<pad>", bos_token="<bos>",
                                    eos_token="<eos>", unk_token="<unk>")
 
 
-def build(arch: str, folder: Path, seed: int = 0) -> Path:
+def build(arch: str, folder: Path, seed: int = 0, letter_merges: bool = False) -> Path:
     config_cls, model_cls, extra = ARCHITECTURES[arch]
     torch.manual_seed(seed)
-    tokenizer = byte_tokenizer()
+    tokenizer = byte_tokenizer(letter_merges)
     config = config_cls(vocab_size=len(tokenizer), **COMMON, **extra)
     model = model_cls(config)
     folder.mkdir(parents=True, exist_ok=True)

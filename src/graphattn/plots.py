@@ -263,6 +263,72 @@ def ablation_curve(curve: pd.DataFrame, path, title: str):
     return save(fig, path)
 
 
+LOGIT_METRICS = {"top_true": "top candidate true", "reciprocal_rank": "reciprocal rank", "auroc": "AUROC"}
+
+
+def logit_answers(summary: pd.DataFrame, control: pd.DataFrame | None, path, title: str):
+    """Answers read from the logits: per kind of question (a panel each) and metric (a group of
+    bars), the model on its graph, on another graph on the same nodes, its random-init control,
+    the graph-blind reader and chance, each with its 95% interval over graphs."""
+    import numpy as np
+
+    bars = [("model", summary, "model"), ("other_graph", summary, "other graph, same nodes")]
+    if control is not None:
+        bars.append(("model", control, "random-init control"))
+    bars += [("graph_blind", summary, "graph-blind reader"), ("chance", summary, "chance")]
+    kinds = list(dict.fromkeys(summary["kind"]))
+    fig = new_figure(4.8 * len(kinds), 3.7)
+    axes = fig.subplots(1, len(kinds), squeeze=False)[0]
+    width = 0.8 / len(bars)
+    for ax, kind in zip(axes, kinds):
+        for i, (reader, table, label) in enumerate(bars):
+            row = table[(table["kind"] == kind) & (table["reader"] == reader)].iloc[0]
+            x = np.arange(len(LOGIT_METRICS)) + (i - (len(bars) - 1) / 2) * width
+            ax.bar(x, [row[m] for m in LOGIT_METRICS], width, label=label)
+            interval_bars(ax, x, [row[f"{m}_ci_low"] for m in LOGIT_METRICS],
+                          [row[f"{m}_ci_high"] for m in LOGIT_METRICS])
+        ax.set_xticks(np.arange(len(LOGIT_METRICS)), list(LOGIT_METRICS.values()))
+        ax.set_ylim(0, 1.05)
+        ax.set_title(f"{kind} questions")
+    fig.legend(*axes[0].get_legend_handles_labels(), loc="outside lower center", ncols=len(bars), fontsize=7)
+    fig.suptitle(title)
+    return save(fig, path)
+
+
+PATCH_TITLES = {("out", "denoising"): "head output, clean into corrupted:\nshare of the answer restored",
+                ("out", "noising"): "head output, corrupted into clean:\nshare of the answer lost",
+                ("pattern", "denoising"): "head pattern, clean into corrupted:\nshare restored",
+                ("pattern", "noising"): "head pattern, corrupted into clean:\nshare lost"}
+
+
+def patching_maps(table: pd.DataFrame, path, title: str):
+    """Each head's patching effect (layer x head), a panel per activation and direction, on one
+    diverging scale centred on 0; the head of rank 1 framed."""
+    import numpy as np
+    from matplotlib.patches import Rectangle
+
+    panels = [key for key in PATCH_TITLES if ((table["activation"] == key[0]) & (table["direction"] == key[1])).any()]
+    fig, axes = _grid_figure(len(panels), table, cols=2)
+    limit = max(float(np.nanmax(np.abs(table["effect"]))), 1e-6) if table["effect"].notna().any() else 1.0
+    for ax, (activation, direction) in zip(axes, panels):
+        rows = table[(table["activation"] == activation) & (table["direction"] == direction)]
+        grid = rows.pivot(index="layer", columns="head", values="effect")
+        image = ax.imshow(grid.to_numpy(), vmin=-limit, vmax=limit, cmap="RdBu_r", aspect="auto",
+                          interpolation="nearest")
+        fig.colorbar(image, ax=ax)
+        ax.set_xticks(range(grid.shape[1]), grid.columns, fontsize=7)
+        ax.set_yticks(range(grid.shape[0]), grid.index, fontsize=7)
+        ax.set_xlabel("head")
+        ax.set_ylabel("layer")
+        ax.set_title(PATCH_TITLES[activation, direction], fontsize=8)
+        top = rows[rows["rank"] == 1]
+        if len(top) and np.isfinite(top["effect"].iloc[0]):
+            layer, head = int(top["layer"].iloc[0]), int(top["head"].iloc[0])
+            ax.add_patch(Rectangle((head - 0.5, layer - 0.5), 1, 1, fill=False, edgecolor="black", lw=1.5))
+    fig.suptitle(title, fontsize=9)
+    return save(fig, path)
+
+
 def sink_sweep(table: pd.DataFrame, probed: pd.DataFrame, path):
     """Against g (the share of attention the sink keeps): the answers' exact-match accuracy (top
     row, one line per model) and each probe's test F1 on the dump taken under g (bottom row, mean

@@ -110,10 +110,29 @@ def graph_split(prompts: list[dict], split_settings: dict) -> dict[int, int]:
                                             split_settings["seed"])))
 
 
+def relabelled(prompt: dict, graph: Graph, seed: int, tries: int = 100) -> str:
+    """The prompt's text with its node names permuted: another graph on the same nodes, written
+    in the same layout, its edges given to other names (the first of the seeded permutations
+    whose edge set differs from the graph's; a graph without edges has no other)."""
+    rng = np.random.default_rng([seed, prompt["graph_id"], prompt["ordering"]])
+    edges = {(int(a), int(b)) for a, b in graph.edges}
+    for _ in range(tries):
+        perm = rng.permutation(graph.n_nodes)
+        if {(int(perm[a]), int(perm[b])) for a, b in edges} != edges:
+            break
+    text, pieces, end = prompt["text"], [], 0
+    for m in sorted(prompt["mentions"], key=lambda m: m["start"]):
+        pieces += [text[end:m["start"]], graph.nodes[perm[m["node"]]]]
+        end = m["end"]
+    return "".join(pieces) + text[end:]
+
+
 def build(graphs: list[Graph], prompts: list[dict], settings: dict, split_settings: dict,
-          tokenizer=None, part: str = "test") -> list[Question]:
+          tokenizer=None, part: str = "test", relabel_seed: int | None = None) -> list[Question]:
     """Every question (kinds x nodes) after each ``part``-split prompt, at most
-    ``settings["max_prompts"]`` prompts (a seeded sample; None: all).
+    ``settings["max_prompts"]`` prompts (a seeded sample; None: all). With ``relabel_seed``, each
+    question follows its graph relabelled (``relabelled``) but keeps its own graph's gold answer:
+    what the names and the question alone give a model.
 
     ``settings``: format, kinds, shots, seed, max_prompts."""
     split = graph_split(prompts, split_settings)  # the probes' test graphs are the test graphs here
@@ -129,9 +148,10 @@ def build(graphs: list[Graph], prompts: list[dict], settings: dict, split_settin
     out = []
     for p in chosen:
         graph = by_id[p["graph_id"]]
+        text = p["text"] if relabel_seed is None else relabelled(p, graph, relabel_seed)
         for kind in settings["kinds"]:
             for node, name in enumerate(graph.nodes):
                 out.append(Question(p["graph_id"], p["ordering"], kind, name,
-                                    question_text(fmt, p["text"], kind, name, examples[kind], tokenizer),
+                                    question_text(fmt, text, kind, name, examples[kind], tokenizer),
                                     ask(kind, name), related(graph, kind, node), tuple(graph.nodes)))
     return out

@@ -11,9 +11,10 @@ import pandas as pd
 from .. import graphs as graph_io
 from .. import prompts as prompt_io
 from ..heads import DIRECTIONS
-from . import interventions
+from . import interventions, patching
 from . import questions as question_set
 from .answers import Reading, answer_text, graph_blind, read_answer, score, set_f1
+from .candidates import candidate_logprobs, question_rows
 from .decode import greedy_answers, left_pad, pad_id, token_ids
 from .questions import Question
 
@@ -29,13 +30,15 @@ def load_model(entry: dict):
 
 
 def load_questions(bridge, graphs_path: str, prompts_path: str, settings: dict, split: dict, part: str = "test",
-                   max_prompts: int | None = None) -> list[Question]:
+                   max_prompts: int | None = None, relabel_seed: int | None = None) -> list[Question]:
     """The questions after the ``part``-split prompts, in the model's format; ``max_prompts``
-    overrides the settings' sample size when given."""
+    overrides the settings' sample size when given; with ``relabel_seed``, after each graph
+    relabelled (questions.relabelled), gold answers kept."""
     graphs, _ = graph_io.load(graphs_path)
     if max_prompts is not None:
         settings = {**settings, "max_prompts": max_prompts}
-    return question_set.build(graphs, prompt_io.load(prompts_path), settings, split, bridge.tokenizer, part)
+    return question_set.build(graphs, prompt_io.load(prompts_path), settings, split, bridge.tokenizer, part,
+                              relabel_seed)
 
 
 def load_reference(graphs_path: str, prompts_path: str, kinds: list[str], split: dict) -> list[tuple[str, frozenset[str]]]:
@@ -92,6 +95,27 @@ def by_kind(questions: list[Question], texts: list[str],
             row |= {"graph_blind_accuracy": blind["accuracy"], "graph_blind_f1": blind["f1"]}
         rows.append(row)
     return rows
+
+
+def logit_answers(bridge, questions: list[Question], relabelled: list[Question],
+                  reference: list[tuple[str, frozenset[str]]], settings: dict) -> pd.DataFrame:
+    """Every question's candidates scored from the logits (candidates.question_rows): the model
+    after its graph and after the ``relabelled`` graph (the same questions, in the same order),
+    beside the graph-blind reader and chance."""
+    own = candidate_logprobs(bridge, questions, settings["batch_size"], desc="candidates")
+    other = candidate_logprobs(bridge, relabelled, settings["batch_size"], desc="candidates, other graph")
+    return question_rows(questions, own, other, reference)
+
+
+def patching_pairs(bridge, graphs_path: str, prompts_path: str, settings: dict, split: dict, notation: str,
+                   patch: dict):
+    """The clean/corrupted pairs of the test prompts' parents questions (patching.make_pairs;
+    ``patch``: seed, max_pairs) and the questions left out, by reason."""
+    graphs, _ = graph_io.load(graphs_path)
+    listed = prompt_io.load(prompts_path)
+    asked = question_set.build(graphs, listed, {**settings, "kinds": ["parents"]}, split, bridge.tokenizer, "test")
+    return patching.make_pairs(asked, listed, {g.id: list(g.nodes) for g in graphs}, notation, bridge.tokenizer,
+                               patch["seed"], patch["max_pairs"])
 
 
 def ranked_heads(scores: pd.DataFrame) -> list[tuple[int, int]]:

@@ -1,0 +1,245 @@
+"""Activation patching per head between a clean prompt and a corrupted one.
+
+A corrupted prompt is its clean prompt with one edge changed by symmetric replacement: in the
+edge p -> X, where p is a parent of the node X asked about, the name p is replaced by the name
+of another node q that is not a parent of X (nor X). The prompt keeps its number of tokens and
+changes only at that mention's tokens, and the answer to "Parents of X:" changes: p is a parent
+in the clean graph and not in the corrupted one, q the other way round.
+
+The metric is the logit difference at the answer position, logit(p) - logit(q) (the first token
+of each name as the answer's first word), normalised so that 1 is the clean run and 0 the
+corrupted one: (LD - mean LD_corrupted) / (mean LD_clean - mean LD_corrupted), means over the
+pairs. Each head's output (``hook_z``) or pattern (``hook_pattern``) is patched at every position
+from the clean run into the corrupted one (denoising: how much of the answer the head restores)
+and from the corrupted run into the clean one (noising: what is left when the head's clean
+activation is replaced; 1 - the value is what the head carries). The sweeps are those of
+``transformer_lens.patching`` on the TransformerBridge.
+
+Rows are right-padded to a batch's width: a causal model's real tokens never see the pads after
+them, so the answer position's logits are each pair's own.
+"""
+
+from __future__ import annotations
+
+from dataclasses import dataclass
+
+import numpy as np
+import pandas as pd
+import torch
+from tqdm import tqdm
+
+from .candidates import answer_tokens
+from .decode import pad_id, token_ids
+from .questions import Question
+
+ACTIVATIONS = ("out", "pattern")
+DIRECTIONS = ("denoising", "noising")
+
+
+@dataclass(frozen=True)
+class Pair:
+    graph_id: int
+    ordering: int
+    node: str  # X, the node asked about
+    clean_text: str
+    corrupt_text: str
+    clean_answer: str  # p: a parent of X in the clean graph only
+    corrupt_answer: str  # q: a parent of X in the corrupted graph only
+    clean_ids: tuple[int, ...]
+    corrupt_ids: tuple[int, ...]
+    clean_token: int  # the first token of " p", of " q"
+    corrupt_token: int
+
+
+def source_mentions(prompt: dict, notation: str) -> list[tuple[int, int, dict]]:
+    """(parent, child, the parent's mention) for every edge written in the prompt."""
+    mentions = sorted(prompt["mentions"], key=lambda m: m["start"])
+    edges = []
+    if notation == "parents":  # "Parents of X: A, B." - sources follow their child
+        child = None
+        for m in mentions:
+            if m["role"] == "target":
+                child = m["node"]
+            else:
+                edges.append((m["node"], child, m))
+        return edges
+    for source, target in zip(mentions[::2], mentions[1::2]):  # "A -> X, B -> X"
+        edges.append((source["node"], target["node"], source))
+    return edges
+
+
+def corrupted_text(question_text: str, graph_text: str, mention: dict, name: str) -> str:
+    """The question with the graph's ``mention`` renamed ``name``; the graph is the question's last
+    occurrence of ``graph_text`` (few-shot examples come before it)."""
+    at = question_text.rfind(graph_text)
+    if at < 0:
+        raise ValueError("the question does not contain its graph's text")
+    graph = graph_text[:mention["start"]] + name + graph_text[mention["end"]:]
+    return question_text[:at] + graph + question_text[at + len(graph_text):]
+
+
+def changed_only_at(clean: list[int], corrupt: list[int], allowed: int) -> bool:
+    """Same length, and the tokens that differ form one run of at most ``allowed`` tokens."""
+    if len(clean) != len(corrupt):
+        return False
+    differ = [i for i, (a, b) in enumerate(zip(clean, corrupt)) if a != b]
+    return bool(differ) and differ[-1] - differ[0] < allowed
+
+
+def make_pairs(questions: list[Question], prompts: list[dict], graph_names: dict[int, list[str]], notation: str,
+               tokenizer, seed: int, max_pairs: int | None = None) -> tuple[list[Pair], dict]:
+    """One corrupted pair per parents question whose node has a parent and a non-parent to swap
+    in (p and q drawn seeded by question), at most ``max_pairs`` of them (a seeded sample).
+    Returns the pairs and the count of questions left out, by reason."""
+    by_key = {(p["graph_id"], p["ordering"]): p for p in prompts}
+    pairs, skipped = [], {"no parent": 0, "no other node": 0, "tokens differ": 0}
+    for q in questions:
+        if q.kind != "parents":
+            continue
+        prompt, names = by_key[q.graph_id, q.ordering], graph_names[q.graph_id]
+        x = names.index(q.node)
+        edges = [(p, m) for p, child, m in source_mentions(prompt, notation) if child == x]
+        others = [n for n in names if n not in q.gold and n != q.node]
+        if not edges:
+            skipped["no parent"] += 1
+            continue
+        rng = np.random.default_rng([seed, q.graph_id, q.ordering, x])
+        parent, mention = edges[rng.integers(len(edges))]
+        clean_first = answer_tokens(tokenizer, names[parent])[0]
+        others = [n for n in others if answer_tokens(tokenizer, n)[0] != clean_first]
+        if not others:
+            skipped["no other node"] += 1
+            continue
+        other = others[rng.integers(len(others))]
+        text = corrupted_text(q.text, prompt["text"], mention, other)
+        clean_ids, corrupt_ids = token_ids(tokenizer, q.text), token_ids(tokenizer, text)
+        span = len(tokenizer(prompt["text"][mention["start"]:mention["end"]], add_special_tokens=False)["input_ids"])
+        if not changed_only_at(clean_ids, corrupt_ids, max(span, 1) + 1):
+            skipped["tokens differ"] += 1
+            continue
+        pairs.append(Pair(q.graph_id, q.ordering, q.node, q.text, text, names[parent], other, tuple(clean_ids),
+                          tuple(corrupt_ids), clean_first, answer_tokens(tokenizer, other)[0]))
+    if max_pairs is not None and len(pairs) > max_pairs:
+        keep = np.random.default_rng(seed).choice(len(pairs), size=max_pairs, replace=False)
+        pairs = [pairs[i] for i in sorted(keep)]
+    return pairs, skipped
+
+
+def batches(pairs: list[Pair], batch_size: int, pad: int):
+    """(pairs, clean ids, corrupt ids, answer positions) per batch, right-padded."""
+    for start in range(0, len(pairs), batch_size):
+        chunk = pairs[start:start + batch_size]
+        width = max(len(p.clean_ids) for p in chunk)
+        clean = torch.full((len(chunk), width), pad, dtype=torch.long)
+        corrupt = clean.clone()
+        for i, p in enumerate(chunk):
+            clean[i, :len(p.clean_ids)] = torch.tensor(p.clean_ids)
+            corrupt[i, :len(p.corrupt_ids)] = torch.tensor(p.corrupt_ids)
+        yield chunk, clean, corrupt, torch.tensor([len(p.clean_ids) - 1 for p in chunk])
+
+
+def logit_diff_metric(chunk: list[Pair], positions: torch.Tensor):
+    """logits -> [batch]: logit(p) - logit(q) at each pair's answer position."""
+    rows = torch.arange(len(chunk))
+    clean = torch.tensor([p.clean_token for p in chunk])
+    corrupt = torch.tensor([p.corrupt_token for p in chunk])
+
+    def metric(logits: torch.Tensor) -> torch.Tensor:
+        at = logits[rows, positions].float()
+        return at[rows, clean] - at[rows, corrupt]
+
+    return metric
+
+
+def run_metric(bridge, ids: torch.Tensor, metric, hooks=()) -> torch.Tensor:
+    with torch.inference_mode():
+        return metric(bridge.run_with_hooks(ids, fwd_hooks=list(hooks)))
+
+
+def head_sweeps(bridge, pairs: list[Pair], batch_size: int, activations=ACTIVATIONS,
+                progress: bool = True) -> dict:
+    """The raw logit differences of every pair: ``clean`` and ``corrupt`` [pairs], and for each
+    activation and direction [layers, heads, pairs] with that head patched
+    (transformer_lens.patching, per example)."""
+    from transformer_lens import patching
+
+    sweep = {"out": patching.get_act_patch_attn_head_out_all_pos,
+             "pattern": patching.get_act_patch_attn_head_pattern_all_pos}
+    pad = pad_id(bridge.tokenizer)
+    out = {"clean": [], "corrupt": [], **{(a, d): [] for a in activations for d in DIRECTIONS}}
+    names = lambda name: name.endswith(("hook_z", "hook_pattern"))  # noqa: E731
+    for chunk, clean, corrupt, positions in tqdm(list(batches(pairs, batch_size, pad)), desc="patching",
+                                                 unit="batch", disable=not progress):
+        metric = logit_diff_metric(chunk, positions)
+        with torch.inference_mode():
+            clean_logits, clean_cache = bridge.run_with_cache(clean, names_filter=names)
+            corrupt_logits, corrupt_cache = bridge.run_with_cache(corrupt, names_filter=names)
+        out["clean"].append(metric(clean_logits))
+        out["corrupt"].append(metric(corrupt_logits))
+        for activation in activations:
+            with torch.inference_mode():
+                denoise = sweep[activation](bridge, corrupt, clean_cache, metric, reduce="none")
+                noise = sweep[activation](bridge, clean, corrupt_cache, metric, reduce="none")
+            out[activation, "denoising"].append(denoise.values)
+            out[activation, "noising"].append(noise.values)
+    return {key: torch.cat(parts, dim=-1).numpy() for key, parts in out.items()}
+
+
+def normalised(values: np.ndarray, clean: np.ndarray, corrupt: np.ndarray) -> np.ndarray:
+    """Per pair, (LD - LD_corrupted) over the mean clean-corrupted gap: its mean over pairs is
+    the normalised logit difference (1 clean, 0 corrupted)."""
+    gap = float(np.mean(clean - corrupt))
+    if abs(gap) < 1e-6:
+        raise ValueError("the clean and corrupted runs give the same mean logit difference: nothing to patch back")
+    return (values - corrupt) / gap
+
+
+def head_table(sweeps: dict, pairs: list[Pair], resamples: int, seed: int) -> pd.DataFrame:
+    """One row per activation, direction, layer and head: the normalised metric's mean over
+    pairs (1 clean, 0 corrupted), its sd over pairs and 95% interval over graphs (bootstrap of
+    the graphs, the same draws for every head), and ``effect``, what the head carries: the
+    share it restores (denoising) or 1 minus what is left without it (noising); ``rank`` 1 is
+    the largest effect of its activation and direction. Without a clean-corrupted gap (a model
+    that does not answer from the graph) the normalised columns are NaN and ``raw_mean`` (the
+    mean logit difference with the head patched) remains."""
+    clean, corrupt = sweeps["clean"], sweeps["corrupt"]
+    gap = float(np.mean(clean - corrupt))
+    graph_ids = np.array([p.graph_id for p in pairs])
+    groups = np.unique(graph_ids)
+    member = (graph_ids[None, :] == groups[:, None]).astype(float)  # [graphs, pairs]
+    draws = np.random.default_rng(seed).integers(len(groups), size=(resamples, len(groups)))
+    weights = np.stack([np.bincount(d, minlength=len(groups)) for d in draws]) @ member  # [resamples, pairs]
+    rows = []
+    for activation in ACTIVATIONS:
+        for direction in DIRECTIONS:
+            if (activation, direction) not in sweeps:
+                continue
+            values = sweeps[activation, direction]  # [layers, heads, pairs]
+            norm = (values - corrupt) / gap if abs(gap) > 1e-6 else np.full_like(values, np.nan)
+            boot = norm @ weights.T / weights.sum(1)  # [layers, heads, resamples]
+            low, high = np.percentile(boot, [2.5, 97.5], axis=-1)
+            mean = norm.mean(-1)
+            effect = mean if direction == "denoising" else 1 - mean
+            order = (-np.nan_to_num(effect, nan=-np.inf)).ravel().argsort(kind="stable")
+            rank = np.empty(order.size, dtype=int)
+            rank[order] = np.arange(1, order.size + 1)
+            for layer, head in np.ndindex(mean.shape):
+                rows.append({"activation": activation, "direction": direction, "layer": layer, "head": head,
+                             "normalised": mean[layer, head], "sd": norm[layer, head].std(ddof=1) if len(pairs) > 1
+                             else np.nan, "ci_low": low[layer, head], "ci_high": high[layer, head],
+                             "effect": effect[layer, head], "rank": rank[layer * mean.shape[1] + head],
+                             "raw_mean": values[layer, head].mean()})
+    table = pd.DataFrame(rows)
+    table["clean_ld"], table["corrupt_ld"], table["n_pairs"] = clean.mean(), corrupt.mean(), len(pairs)
+    table["n_graphs"] = len(groups)
+    return table
+
+
+def pair_table(pairs: list[Pair], sweeps: dict) -> pd.DataFrame:
+    """One row per pair: what was swapped, and the clean and corrupted logit differences."""
+    return pd.DataFrame({
+        "graph_id": [p.graph_id for p in pairs], "ordering": [p.ordering for p in pairs],
+        "node": [p.node for p in pairs], "clean_answer": [p.clean_answer for p in pairs],
+        "corrupt_answer": [p.corrupt_answer for p in pairs], "n_tokens": [len(p.clean_ids) for p in pairs],
+        "clean_ld": sweeps["clean"], "corrupt_ld": sweeps["corrupt"],
+    })

@@ -1,0 +1,195 @@
+"""Activation patching (graphattn.behaviour.patching) on tiny random-weight models built here,
+through the real TransformerBridge and transformer_lens.patching: the corrupted prompts, the
+normalised metric's two ends, and the per-head maps against an independent hook computation."""
+
+from pathlib import Path
+
+import numpy as np
+import pandas as pd
+import pytest
+import torch
+
+from graphattn import graphs, plots, prompts, toy
+from graphattn.behaviour import patching, questions
+from graphattn.models import load_bridge
+
+from tiny_models import build as build_tiny
+
+SPLIT = {"train": 0.5, "val": 0.25, "seed": 0}
+
+
+@pytest.fixture(scope="module")
+def toy_bridge(tmp_path_factory):
+    folder = tmp_path_factory.mktemp("toy") / "model"
+    tokenizer = toy.build_tokenizer("letters")
+    toy.save_folder(Path(folder), toy.build_model(len(tokenizer), 2, 2, 16, seed=0), tokenizer)
+    return load_bridge(str(folder))
+
+
+def rendered(made, notation):
+    return [{"graph_id": p.graph_id, "ordering": p.ordering, "text": p.text, "mentions": [vars(m) for m in p.mentions]}
+            for p in prompts.render_all(made, notation, 2, 0)]
+
+
+def pairs_for(tokenizer, notation="arrow", fmt="trained", n_graphs=16):
+    made = graphs.generate(3, 6, 0.5, n_graphs, seed=2, naming="letters")
+    listed = rendered(made, notation)
+    settings = {"format": fmt, "kinds": ["parents", "children"], "shots": 2, "seed": 0, "max_prompts": None}
+    asked = questions.build(made, listed, settings, SPLIT, tokenizer)
+    pairs, skipped = patching.make_pairs(asked, listed, {g.id: g.nodes for g in made}, notation, tokenizer, seed=0)
+    return made, asked, pairs, skipped
+
+
+def parents_in(text: str, node: str) -> set[str]:
+    """The parents of ``node`` read back from an arrow-notation graph sentence."""
+    graph = text.rsplit(". Parents of", 1)[0].rsplit("\n", 1)[-1]
+    return {a for a, b in (edge.split(" -> ") for edge in graph.split(", ")) if b == node}
+
+
+@pytest.mark.parametrize("notation,fmt", [("arrow", "trained"), ("arrow", "few_shot"), ("to", "trained"),
+                                          ("parents", "trained")])
+def test_a_corrupted_prompt_has_as_many_tokens_differs_only_at_one_name_and_changes_the_answer(toy_bridge, notation,
+                                                                                              fmt):
+    made, asked, pairs, skipped = pairs_for(toy_bridge.tokenizer, notation, fmt)
+    with_parents = sum(1 for q in asked if q.kind == "parents" and q.gold)
+    assert len(pairs) + skipped["no other node"] + skipped["tokens differ"] == with_parents
+    assert skipped["tokens differ"] == 0 and len(pairs) >= with_parents // 2
+    by_id = {g.id: g for g in made}
+    for pair in pairs:
+        assert len(pair.clean_ids) == len(pair.corrupt_ids)
+        differ = [i for i, (a, b) in enumerate(zip(pair.clean_ids, pair.corrupt_ids)) if a != b]
+        assert len(differ) == 1  # one letter, one token
+        assert toy_bridge.tokenizer.decode([pair.clean_ids[differ[0]]]).strip() == pair.clean_answer
+        assert toy_bridge.tokenizer.decode([pair.corrupt_ids[differ[0]]]).strip() == pair.corrupt_answer
+        graph = by_id[pair.graph_id]
+        gold = questions.related(graph, "parents", graph.nodes.index(pair.node))
+        assert pair.clean_answer in gold and pair.corrupt_answer not in gold and pair.corrupt_answer != pair.node
+        if notation == "arrow":
+            clean, corrupt = parents_in(pair.clean_text, pair.node), parents_in(pair.corrupt_text, pair.node)
+            assert clean == gold and corrupt == gold - {pair.clean_answer} | {pair.corrupt_answer}
+
+
+def test_a_pair_is_left_out_when_its_answers_share_a_first_token_or_the_prompt_changes_length(tmp_path):
+    """Byte-level BPE without merges writes every answer " Al", " Bob" from the same first token,
+    the space: no logit difference can tell them apart, so no pair is made, and each is counted."""
+    bridge = load_bridge(str(build_tiny("llama", tmp_path / "llama")))
+    made = [graphs.Graph(0, ["Al", "Bob", "Cy"], [(0, 2)]), graphs.Graph(1, ["Al", "Bob", "Dee"], [(0, 2)])]
+    listed = rendered(made, "arrow")
+    asked = [questions.Question(p["graph_id"], p["ordering"], "parents", made[p["graph_id"]].nodes[2],
+                                p["text"] + ". Parents of " + made[p["graph_id"]].nodes[2] + ":",
+                                "", frozenset(["Al"]), tuple(made[p["graph_id"]].nodes)) for p in listed]
+    pairs, skipped = patching.make_pairs(asked, listed, {g.id: g.nodes for g in made}, "arrow", bridge.tokenizer, 0)
+    assert pairs == [] and skipped["no other node"] == len(asked)
+    # A swap that changes the number of tokens, or changes tokens in two places, is refused.
+    assert patching.changed_only_at([1, 2, 3], [1, 5, 3], allowed=1)
+    assert not patching.changed_only_at([1, 2, 3], [1, 5, 6, 3], allowed=3)
+    assert not patching.changed_only_at([1, 2, 3, 4], [7, 2, 3, 8], allowed=2)
+    assert not patching.changed_only_at([1, 2, 3], [1, 2, 3], allowed=1)
+
+
+def test_patching_nothing_gives_0_and_the_final_residual_stream_at_the_answer_gives_1(toy_bridge):
+    _, _, pairs, _ = pairs_for(toy_bridge.tokenizer)
+    pairs = pairs[:6]
+    last = f"blocks.{toy_bridge.cfg.n_layers - 1}.hook_resid_post"
+    clean_ld, corrupt_ld, patched = [], [], []
+    for chunk, clean, corrupt, positions in patching.batches(pairs, 4, 0):
+        metric = patching.logit_diff_metric(chunk, positions)
+        _, cache = toy_bridge.run_with_cache(clean, names_filter=lambda name: name == last)
+        rows = torch.arange(len(chunk))
+
+        def final_resid(resid, hook, cache=cache, positions=positions, rows=rows):
+            resid = resid.clone()
+            resid[rows, positions] = cache[last][rows, positions]
+            return resid
+
+        clean_ld.append(patching.run_metric(toy_bridge, clean, metric))
+        corrupt_ld.append(patching.run_metric(toy_bridge, corrupt, metric))
+        patched.append(patching.run_metric(toy_bridge, corrupt, metric, [(last, final_resid)]))
+    clean_ld, corrupt_ld, patched = (torch.cat(x).numpy() for x in (clean_ld, corrupt_ld, patched))
+    assert np.abs(clean_ld - corrupt_ld).max() > 1e-3  # the random toy's answer does depend on the edge
+    assert patching.normalised(corrupt_ld, clean_ld, corrupt_ld).mean() == pytest.approx(0.0, abs=1e-6)
+    assert patching.normalised(patched, clean_ld, corrupt_ld).mean() == pytest.approx(1.0, abs=1e-5)
+    np.testing.assert_allclose(patched, clean_ld, atol=1e-5)
+
+
+def independent_map(bridge, pairs, activation, direction):
+    """Each head patched with the bridge's own hooks, written here without transformer_lens.patching."""
+    n_layers, n_heads = bridge.cfg.n_layers, bridge.cfg.n_heads
+    out = np.zeros((n_layers, n_heads, len(pairs)))
+    done = 0
+    for chunk, clean, corrupt, positions in patching.batches(pairs, 4, 0):
+        metric = patching.logit_diff_metric(chunk, positions)
+        source, target = (clean, corrupt) if direction == "denoising" else (corrupt, clean)
+        hook_name = "hook_z" if activation == "out" else "hook_pattern"
+        _, cache = bridge.run_with_cache(source, names_filter=lambda name: name.endswith(hook_name))
+        for layer in range(n_layers):
+            name = f"blocks.{layer}.attn.{hook_name}"
+            for head in range(n_heads):
+                def swap(act, hook, name=name, head=head):
+                    act = act.clone()
+                    if activation == "out":  # [batch, pos, head, d_head]
+                        act[:, :, head] = cache[name][:, :, head]
+                    else:  # [batch, head, q, k]
+                        act[:, head] = cache[name][:, head]
+                    return act
+                out[layer, head, done:done + len(chunk)] = patching.run_metric(bridge, target, metric,
+                                                                              [(name, swap)]).numpy()
+        done += len(chunk)
+    return out
+
+
+@pytest.mark.parametrize("architecture", ["toy", "llama"])
+def test_the_per_head_maps_equal_an_independent_hook_computation(toy_bridge, tmp_path, architecture):
+    if architecture == "toy":
+        bridge, tokenizer = toy_bridge, toy_bridge.tokenizer
+        _, _, pairs, _ = pairs_for(tokenizer)
+    else:  # a Llama with grouped-query attention (4 heads, 2 key/value heads); " A" is one token
+        bridge = load_bridge(str(build_tiny("llama", tmp_path / "llama", letter_merges=True)))
+        _, _, pairs, _ = pairs_for(bridge.tokenizer)
+    pairs = pairs[:7]
+    sweeps = patching.head_sweeps(bridge, pairs, batch_size=4, progress=False)
+    assert sweeps["clean"].shape == (len(pairs),)
+    for activation in patching.ACTIVATIONS:
+        for direction in patching.DIRECTIONS:
+            got = sweeps[activation, direction]
+            assert got.shape == (bridge.cfg.n_layers, bridge.cfg.n_heads, len(pairs))
+            np.testing.assert_allclose(got, independent_map(bridge, pairs, activation, direction), atol=1e-5)
+    # Patching a head's output moves the metric somewhere: not every cell is the unpatched run's.
+    assert np.abs(sweeps["out", "denoising"] - sweeps["corrupt"]).max() > 1e-4
+
+
+def test_the_head_table_normalises_ranks_and_bootstraps_by_graph():
+    """A hand-made sweep: 2 layers x 2 heads, 4 pairs on 2 graphs; clean LD 2, corrupted -2."""
+    pairs = [patching.Pair(g, 0, "C", "", "", "A", "B", (), (), 0, 0) for g in (0, 0, 1, 1)]
+    clean, corrupt = np.full(4, 2.0), np.full(4, -2.0)
+    restored = np.array([[[2.0, 2.0, 2.0, 2.0], [-2.0, -2.0, -2.0, -2.0]],    # L0H0 all, L0H1 nothing
+                         [[-2.0, -2.0, 2.0, 2.0], [-1.0, -1.0, -1.0, -1.0]]])  # L1H0 half (graph 1 only), L1H1 a quarter
+    kept = 2.0 - (restored + 2.0)  # noising: what restoring gave, lost
+    sweeps = {"clean": clean, "corrupt": corrupt, ("out", "denoising"): restored, ("out", "noising"): kept}
+    table = patching.head_table(sweeps, pairs, resamples=400, seed=0)
+    den = table[table["direction"] == "denoising"].set_index(["layer", "head"])
+    assert den["normalised"].to_dict() == {(0, 0): 1.0, (0, 1): 0.0, (1, 0): 0.5, (1, 1): 0.25}
+    assert den["rank"].to_dict() == {(0, 0): 1, (1, 0): 2, (1, 1): 3, (0, 1): 4}
+    noi = table[table["direction"] == "noising"].set_index(["layer", "head"])
+    assert noi["effect"].to_dict() == pytest.approx(den["effect"].to_dict())  # the mirror image: same effects
+    # L1H0 restores all on graph 1 and nothing on graph 0: resampling graphs spans 0 to 1.
+    assert den.loc[(1, 0), "ci_low"] == 0.0 and den.loc[(1, 0), "ci_high"] == 1.0
+    assert den.loc[(0, 0), "ci_low"] == den.loc[(0, 0), "ci_high"] == 1.0
+    assert (table["n_pairs"] == 4).all() and (table["n_graphs"] == 2).all()
+    # A model without a clean-corrupted gap has no normalised metric, only raw logit differences.
+    flat = patching.head_table({**sweeps, "clean": corrupt}, pairs, resamples=10, seed=0)
+    assert flat["normalised"].isna().all() and flat["raw_mean"].notna().all()
+
+
+def test_the_patching_figure_draws_a_map_per_activation_and_direction_and_frames_the_top_head(tmp_path):
+    rows = [{"activation": a, "direction": d, "layer": layer, "head": head,
+             "effect": 0.9 if (layer, head) == (1, 0) else 0.1 * head, "rank": 1 if (layer, head) == (1, 0) else 2}
+            for a in patching.ACTIVATIONS for d in patching.DIRECTIONS for layer in range(2) for head in range(3)]
+    fig = plots.patching_maps(pd.DataFrame(rows), tmp_path / "patching.png", "toy")
+    maps = [ax for ax in fig.axes if ax.images]
+    assert len(maps) == 4
+    for ax in maps:
+        grid = ax.images[0].get_array()
+        assert grid.shape == (2, 3) and grid[1, 0] == pytest.approx(0.9)
+        (frame,) = ax.patches
+        assert frame.get_xy() == (-0.5, 0.5)  # head 0, layer 1

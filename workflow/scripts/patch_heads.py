@@ -1,0 +1,37 @@
+import os
+
+# Every job but the toy model's training yields the CPU to it: it is the default run's critical
+# path, and Snakemake runs more jobs than a 2-core machine has cores. Before the imports.
+os.nice(19)
+
+import torch
+
+from graphattn import plots
+from graphattn.atomic import write_text
+from graphattn.behaviour import patching, runs
+from graphattn.rule_log import log_to
+
+with log_to(snakemake.log[0]) as log:
+    torch.set_num_threads(snakemake.threads)
+    model, settings, patch = snakemake.params.model, snakemake.params.settings, snakemake.params.patching
+    intervals = snakemake.params.intervals
+    bridge = runs.load_model(model)
+    pairs, skipped = runs.patching_pairs(bridge, snakemake.input.graphs, snakemake.input.prompts, settings,
+                                         snakemake.params.split, snakemake.wildcards.notation, patch)
+    log.info("%d clean/corrupted pairs; questions left out: %s", len(pairs), skipped)
+    if not pairs:
+        raise ValueError(f"activation patching of {snakemake.wildcards.model}: no parents question gives a "
+                         f"corrupted prompt of the same length ({skipped}); accepted: graphs whose nodes have parents "
+                         f"and names of one token each")
+    sweeps = patching.head_sweeps(bridge, pairs, settings["batch_size"], patch["activations"])
+    table = patching.head_table(sweeps, pairs, intervals["resamples"], intervals["seed"])
+    log.info("logit difference, clean %.3f, corrupted %.3f (mean over pairs)", table["clean_ld"].iloc[0],
+             table["corrupt_ld"].iloc[0])
+    for (activation, direction), rows in table.groupby(["activation", "direction"], sort=False):
+        top = rows.sort_values("rank").head(3)
+        log.info("%s %s: top heads %s", activation, direction,
+                 ", ".join(f"L{r.layer}H{r.head} {r.effect:.3f}" for r in top.itertuples()))
+    write_text(snakemake.output.csv, table.to_csv(index=False, float_format="%.4f"))
+    write_text(snakemake.output.pairs, patching.pair_table(pairs, sweeps).to_csv(index=False, float_format="%.4f"))
+    plots.patching_maps(table, snakemake.output.png,
+                        "{model} / {graph_set} / {notation}: activation patching per head".format(**snakemake.wildcards))
