@@ -149,3 +149,22 @@ def test_head_scores_table():
     assert len(table.drop_duplicates(["layer", "head"])) == N_LAYERS * N_HEADS
     best = table.loc[table["parent_acc_child_to_parent"].idxmax()]
     assert (best["layer"], best["head"]) == (1, 2)  # channel c is layer c // n_heads, head c % n_heads
+
+
+def test_head_scores_and_the_ablation_ranking_never_read_a_test_graph():
+    """Scrambling the attention of the test graphs alone changes neither the head scores nor
+    the order in which head_ablation ablates the heads; scrambling a validation graph does."""
+    from graphattn.behaviour.runs import ranked_heads
+
+    data = synthetic()
+    base = heads.head_scores(data)
+    rng = np.random.default_rng(1)
+    for split, unchanged in ((2, True), (1, False)):
+        scrambled = {**data, "x": data["x"].copy()}
+        picked = data["split"] == split
+        scrambled["x"][picked] = rng.permutation(scrambled["x"][picked], axis=1)  # heads swapped within graphs
+        scores = heads.head_scores(scrambled)
+        assert scores.equals(base) is unchanged
+        assert (ranked_heads(scores) == ranked_heads(base)) is unchanged
+    with pytest.raises(ValueError, match="no graph in splits"):
+        heads.head_scores({**data, "split": np.full_like(data["split"], 2)})

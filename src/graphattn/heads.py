@@ -62,10 +62,15 @@ def head_auroc(x: np.ndarray, adj: np.ndarray, n_nodes: np.ndarray, direction: s
     return np.array([auroc(*ranked_counts(labels, channel)[:2]) for channel in scores])
 
 
-def head_scores(data: dict[str, np.ndarray]) -> pd.DataFrame:
-    """One row per layer x head, both scores in both directions, over all graphs of a dataset."""
+def head_scores(data: dict[str, np.ndarray], splits=(0, 1)) -> pd.DataFrame:
+    """One row per layer x head, both scores in both directions, over the graphs of ``splits``
+    (training and validation): the head ranking of the ablations and the encoding side of
+    patching read these, and no test graph may choose what is then measured on test graphs."""
     n_layers, n_heads = int(data["n_layers"]), int(data["n_heads"])
-    x, adj, n_nodes = data["x"], data["adj"], data["n_nodes"]
+    chosen = np.isin(data["split"], splits)
+    if not chosen.any():
+        raise ValueError(f"no graph in splits {tuple(splits)} to score the heads on")
+    x, adj, n_nodes = data["x"][chosen], data["adj"][chosen], data["n_nodes"][chosen]
     if x.shape[1] != n_layers * n_heads:
         raise ValueError(f"x has {x.shape[1]} channels, expected n_layers * n_heads = {n_layers * n_heads}")
     channel = np.arange(n_layers * n_heads)
