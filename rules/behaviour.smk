@@ -140,6 +140,29 @@ rule patch_heads:
         "../workflow/scripts/patch_heads.py"
 
 
+# Encoding against use: head_scores (training and validation graphs) beside the patching effect.
+rule encoding_use:
+    input:
+        scores="results/heads/{model}/{graph_set}/{notation}.csv",
+        patching=BEHAVIOUR_DIR + "/patching.csv",
+        roles="results/analysis/{model}/{graph_set}/{notation}/head_roles.json",
+    output:
+        heads=BEHAVIOUR_DIR + "/encoding_use_heads.csv",
+        csv=BEHAVIOUR_DIR + "/encoding_use.csv",
+        png=report(
+            "results/plots/behaviour/{model}/{graph_set}/{notation}/encoding_use.png",
+            caption="../workflow/report/encoding_use.rst",
+            category="Behaviour",
+            subcategory="{model}",
+        ),
+    log:
+        "results/logs/encoding_use/{model}/{graph_set}/{notation}.log",
+    conda:
+        "../envs/pipeline.yaml"
+    script:
+        "../workflow/scripts/encoding_use.py"
+
+
 rule head_ablation:
     input:
         graphs="results/graphs/{graph_set}.json",
@@ -208,6 +231,7 @@ rule sink_sweep:
 
 localrules:
     behaviour_table,
+    encoding_use,
     logit_plot,
     logit_table,
 

@@ -327,12 +327,20 @@ def test_tiny_run_answers_the_questions_and_measures_ablation_and_sink(tiny_run)
     assert len(patched) == 2 * 2 * 2 and set(patched["rank"]) == {1, 2}
     assert patched["clean_ld"].iloc[0] == pytest.approx(patch_pairs["clean_ld"].mean(), abs=1e-3)
     assert patched["corrupt_ld"].iloc[0] == pytest.approx(patch_pairs["corrupt_ld"].mean(), abs=1e-3)
+    # Encoding against use: the head scores' parent accuracy beside each head's patching effect.
+    use = pd.read_csv(folder / "encoding_use_heads.csv")
+    scores = pd.read_csv(tiny_run / "results/heads/toy/tiny/arrow.csv")
+    best = scores[["parent_acc_child_to_parent", "parent_acc_parent_to_child"]].max(axis=1)
+    merged = use.merge(scores.assign(best=best)[["layer", "head", "best"]], on=["layer", "head"])
+    assert len(merged) == len(patched) and (merged["parent_acc"] == merged["best"]).all()
+    assert len(pd.read_csv(folder / "encoding_use.csv")) == 2 * 2 * 2  # activations x directions x scores
     logit_table = pd.read_csv(tiny_run / "results/tables/logit_answers.csv")
     assert len(logit_table) == len(logit_summary) and set(logit_table["model"]) == {"toy"}
     for png in ("results/plots/layers.png", "results/plots/behaviour/sink_sweep.png",
                 "results/plots/behaviour/toy/tiny/arrow/head_ablation.png",
                 "results/plots/behaviour/toy/tiny/arrow/logit_answers.png",
-                "results/plots/behaviour/toy/tiny/arrow/patching.png"):
+                "results/plots/behaviour/toy/tiny/arrow/patching.png",
+                "results/plots/behaviour/toy/tiny/arrow/encoding_use.png"):
         assert (tiny_run / png).stat().st_size > 0
 
 

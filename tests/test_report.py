@@ -65,7 +65,7 @@ RESULTS = {
     "results/tables/behaviour.csv", "results/plots/behaviour/sink_sweep.png", "results/plots/layers.png",
     "results/plots/behaviour/toy/tiny/arrow/head_ablation.png", "results/plots/selectivity.png",
     "results/tables/logit_answers.csv", "results/plots/behaviour/toy/tiny/arrow/logit_answers.png",
-    "results/plots/behaviour/toy/tiny/arrow/patching.png",
+    "results/plots/behaviour/toy/tiny/arrow/patching.png", "results/plots/behaviour/toy/tiny/arrow/encoding_use.png",
 }
 
 

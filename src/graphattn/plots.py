@@ -329,6 +329,42 @@ def patching_maps(table: pd.DataFrame, path, title: str):
     return save(fig, path)
 
 
+ROLE_MARKERS = ("o", "s", "^", "D", "v", "P", "X", "*", "<", ">")
+
+
+def encoding_use(table: pd.DataFrame, stats: pd.DataFrame, path, title: str):
+    """Encoding (parent accuracy read alone, training and validation graphs) against use (the
+    patching effect of the head's output, each direction a panel): a point per head, coloured by
+    layer, its role tag as the marker; Spearman's rho in the panel title."""
+    rows = table[table["activation"] == "out"] if (table["activation"] == "out").any() else table
+    directions = list(dict.fromkeys(rows["direction"]))
+    fig = new_figure(4.6 * len(directions), 3.8)
+    axes = fig.subplots(1, len(directions), squeeze=False)[0]
+    roles = sorted(rows["role"].dropna().unique()) if "role" in rows else []
+    n_layers = int(rows["layer"].max()) + 1
+    for ax, direction in zip(axes, directions):
+        part = rows[rows["direction"] == direction]
+        groups = [(role, part[part["role"] == role]) for role in roles] if roles else [(None, part)]
+        for i, (role, group) in enumerate(groups):
+            points = ax.scatter(group["parent_acc"], group["effect"], c=group["layer"], cmap="viridis", vmin=0,
+                                vmax=max(n_layers - 1, 1), marker=ROLE_MARKERS[i % len(ROLE_MARKERS)], s=28,
+                                edgecolors="black", linewidths=0.3, label=role)
+        bar = fig.colorbar(points, ax=ax, label="layer")
+        if n_layers <= 12:
+            bar.set_ticks(range(n_layers))
+        stat = stats[(stats["activation"] == part["activation"].iloc[0]) & (stats["direction"] == direction)
+                     & (stats["encoding"] == "parent_acc")]
+        rho = f"Spearman {stat['spearman'].iloc[0]:.2f}" if len(stat) else ""
+        ax.axhline(0, color="grey", lw=0.6)
+        ax.set_xlabel("encoding: parent accuracy read alone")
+        ax.set_ylabel("use: patching effect of the head's output")
+        ax.set_title(f"{direction} ({rho})", fontsize=9)
+        if roles:
+            ax.legend(fontsize=6, title="role", title_fontsize=6)
+    fig.suptitle(title, fontsize=9)
+    return save(fig, path)
+
+
 def sink_sweep(table: pd.DataFrame, probed: pd.DataFrame, path):
     """Against g (the share of attention the sink keeps): the answers' exact-match accuracy (top
     row, one line per model) and each probe's test F1 on the dump taken under g (bottom row, mean

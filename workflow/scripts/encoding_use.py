@@ -1,0 +1,21 @@
+import json
+
+import pandas as pd
+
+from graphattn import plots
+from graphattn.atomic import write_text
+from graphattn.behaviour import encoding
+from graphattn.rule_log import log_to
+
+with log_to(snakemake.log[0]) as log:
+    roles = json.loads(open(snakemake.input.roles).read())
+    table = encoding.per_head(pd.read_csv(snakemake.input.scores), pd.read_csv(snakemake.input.patching), roles)
+    stats = encoding.summary(table)
+    for row in stats.itertuples():
+        log.info("%s %s vs %s: Spearman %.3f (p %.3g), top-%d overlap %d (chance %.1f); used %s, encoded %s",
+                 row.activation, row.direction, row.encoding, row.spearman, row.p_value, row.top_k, row.overlap,
+                 row.chance_overlap, row.top_used, row.top_encoded)
+    write_text(snakemake.output.heads, table.to_csv(index=False, float_format="%.4f"))
+    write_text(snakemake.output.csv, stats.to_csv(index=False, float_format="%.4f"))
+    plots.encoding_use(table, stats, snakemake.output.png,
+                       "{model} / {graph_set} / {notation}: encoding against use".format(**snakemake.wildcards))
