@@ -269,22 +269,36 @@ def test_the_sink_sweep_refuses_a_model_without_a_start_token_before_any_answer(
     runs.check_sink(toy.build_tokenizer("letters"), [rendered[0].text], "toy")
 
 
-def test_head_means_replace_only_the_chosen_heads_output(bridge):
+def test_head_means_by_token_class_replace_only_the_chosen_heads_output_and_spare_the_start_token(bridge):
     texts = ["A -> B. Parents of B:", "B -> C, A -> C. Children of B:"]
-    batches = [decode.left_pad([decode.token_ids(bridge.tokenizer, t) for t in texts], 0)]
-    means = interventions.head_output_means(bridge, batches)
-    assert means.shape == (2, 2, bridge.cfg.d_head)
+    tokenizer = bridge.tokenizer
+    classes = interventions.token_classes(tokenizer, ["A", "B", "C"])
+    node, other, special = (interventions.CLASSES.index(c) for c in ("node", "other", "special"))
+    assert classes[tokenizer.convert_tokens_to_ids("A")] == node and classes[tokenizer.bos_token_id] == special
+    assert classes[tokenizer.convert_tokens_to_ids("->")] == other
+    batches = [decode.left_pad([decode.token_ids(tokenizer, t) for t in texts], 0)]
+    means = interventions.head_output_means(bridge, batches, classes)
+    assert means.shape == (3, 2, 2, bridge.cfg.d_head)
     seen = {}
     capture = [("blocks.1.attn.hook_z", lambda z, hook: seen.setdefault(len(seen), interventions.as_heads(z, 2).clone()))]
     ids, mask = batches[0]
+    kinds = classes[ids]
     with torch.inference_mode():
         bridge.run_with_hooks(ids, attention_mask=mask, fwd_hooks=capture)
-        bridge.run_with_hooks(ids, attention_mask=mask, fwd_hooks=interventions.ablation_hooks(means, [(1, 0)]) + capture)
-    plain, ablated = seen[0], seen[1]
-    assert torch.equal(ablated[:, :, 1], plain[:, :, 1])
-    assert torch.allclose(ablated[:, :, 0], means[1, 0].expand_as(ablated[:, :, 0]))
-    real = mask.bool()
-    torch.testing.assert_close(plain[real][:, 0].mean(0), means[1, 0], atol=1e-5, rtol=1e-4)
+        bridge.run_with_hooks(ids, attention_mask=mask,
+                              fwd_hooks=interventions.ablation_hooks(means, [(1, 0)], classes) + capture)
+        bridge.run_with_hooks(ids, attention_mask=mask,
+                              fwd_hooks=interventions.ablation_hooks(means, [(1, 0)], classes, True) + capture)
+    plain, ablated, everywhere = seen[0], seen[1], seen[2]
+    assert torch.equal(ablated[:, :, 1], plain[:, :, 1])  # the other head of the layer is untouched
+    for c in (node, other):
+        at = kinds == c
+        assert torch.allclose(ablated[at][:, 0], means[c, 1, 0].expand_as(ablated[at][:, 0]))
+        real = mask.bool() & at  # each class's mean is the mean of that class's real tokens
+        torch.testing.assert_close(plain[real][:, 0].mean(0), means[c, 1, 0], atol=1e-5, rtol=1e-4)
+    start = kinds == special
+    assert torch.equal(ablated[start][:, 0], plain[start][:, 0])  # <bos> and pads keep their own output
+    assert torch.allclose(everywhere[start & mask.bool()][:, 0], means[special, 1, 0].expand(int((start & mask.bool()).sum()), -1))
 
 
 def test_the_same_config_draws_the_same_random_heads_and_the_same_curve(bridge, monkeypatch):
@@ -322,6 +336,12 @@ def test_the_same_config_draws_the_same_random_heads_and_the_same_curve(bridge, 
     pd.testing.assert_frame_equal(beside.drop(columns=["graph_blind_accuracy", "graph_blind_f1"]), first)
     expected = answers.score(answers.graph_blind([q.question for q in asked], blind), [q.gold for q in asked])
     assert (beside["graph_blind_accuracy"] == expected["accuracy"]).all()
+    # Beside exact answers, the same read from the logits: with nothing ablated, the plain scores.
+    from graphattn.behaviour import candidates
+    plain = candidates.by_kind(asked, candidates.candidate_logprobs(bridge, asked, 4, progress=False))["parents"]
+    assert first.loc[0, "top_true"] == pytest.approx(plain["top_true"])
+    assert first.loc[0, "logit_diff"] == pytest.approx(plain["logit_diff"], abs=1e-5)
+    assert first["logit_diff"].nunique() > 1  # ablating heads moves the logits
 
 
 def test_a_dump_under_g_one_is_the_plain_dump_and_a_lower_g_moves_node_matrices(bridge, toy_folder, tmp_path):

@@ -57,7 +57,8 @@ def candidate_logprobs(bridge, questions: list[Question], batch_size: int, hooks
     the prompt alone serves every candidate of one token; a longer candidate adds a row with its
     tokens but the last. Rows are right-padded, which is exact for a causal model (a real
     token never sees the pads after it), whatever its position encoding. ``hooks``: run every
-    forward pass with these (e.g. a head ablation)."""
+    forward pass with these (e.g. a head ablation), or a function of each batch's attention mask
+    that gives them (e.g. the sink sweep's, which needs the first token's place)."""
     tokenizer = bridge.tokenizer
     encoded: dict[str, list[int]] = {}
     rows: dict[tuple[int, ...], int] = {}  # token row -> its index
@@ -81,7 +82,7 @@ def candidate_logprobs(bridge, questions: list[Question], batch_size: int, hooks
     by_row = list(rows)
     got: dict[tuple[int, int, int], float] = {}
     pad = pad_id(tokenizer)
-    with torch.inference_mode(), bridge.hooks(fwd_hooks=hooks or []):
+    with torch.inference_mode():
         for batch in tqdm(length_batches([len(r) for r in by_row], batch_size), desc=desc, unit="batch",
                           disable=not progress):
             width = max(len(by_row[i]) for i in batch)
@@ -90,7 +91,8 @@ def candidate_logprobs(bridge, questions: list[Question], batch_size: int, hooks
             for b, i in enumerate(batch):
                 ids[b, :len(by_row[i])] = torch.tensor(by_row[i])
                 mask[b, :len(by_row[i])] = 1
-            logits = bridge(ids, attention_mask=mask, return_type="logits")
+            with bridge.hooks(fwd_hooks=(hooks(mask) if callable(hooks) else list(hooks or []))):
+                logits = bridge(ids, attention_mask=mask, return_type="logits")
             for b, i in enumerate(batch):
                 for position, tokens in needed[i].items():
                     logp = torch.log_softmax(logits[b, position].float(), dim=-1)
@@ -130,6 +132,17 @@ def rank_metrics(scores: np.ndarray, is_true: np.ndarray) -> dict:
     best_false = scores[~is_true].max() if (~is_true).any() else float("nan")
     return {"top_true": top, "reciprocal_rank": rr, "auroc": auroc(scores, is_true),
             "logit_diff": float(scores[is_true].max() - best_false)}
+
+
+def by_kind(questions: list[Question], scores: list[np.ndarray]) -> dict[str, dict]:
+    """Per kind of question, the model's mean top_true and logit_diff over its questions."""
+    out = {}
+    for kind in dict.fromkeys(q.kind for q in questions):
+        picked = [rank_metrics(s, np.array([c in true_candidates(q) for c in candidates(q)]))
+                  for q, s in zip(questions, scores) if q.kind == kind]
+        out[kind] = {"top_true": float(np.mean([m["top_true"] for m in picked])),
+                     "logit_diff": float(np.nanmean([m["logit_diff"] for m in picked]))}
+    return out
 
 
 def blind_scores(question: Question, reference: list[tuple[str, frozenset[str]]]) -> np.ndarray:

@@ -9,8 +9,15 @@ still sums to 1. g = 1 changes nothing; g = 0 is the renormalisation that ``sink
 when reading a dump.
 
 Head mean-ablation: the head's output (its value mix, ``hook_z``, before the output projection)
-is replaced at every position by its mean over the real tokens of reference prompts: the head
-still adds its average contribution, but no longer one that depends on this graph.
+is replaced at each position by its mean over the reference prompts' tokens of the same class:
+node-name tokens by the mean over node-name tokens, other tokens by the mean over other tokens.
+The head still adds its average contribution for that kind of token, but no longer one that
+depends on this graph. Special tokens (<bos>, the sink, whose residual stream many models treat
+apart) keep their own output unless ``ablate_special``: replacing it would break the model rather
+than remove what the head reads. Classes come from the token ids (``token_classes``), read at the
+embedding's input, so they follow generated tokens too. Per-class means rather than resampling
+from other prompts: prompts differ in length and layout, so a resampled position would carry
+another graph's tokens at a different place.
 """
 
 from __future__ import annotations
@@ -88,27 +95,49 @@ def sink_hooks(n_layers: int, g: float, layers: list[int] | str, prompt_mask: to
     return [(f"blocks.{layer}.attn.hook_pattern", hook) for layer in chosen_layers(layers, n_layers)]
 
 
-def head_output_means(bridge, batches) -> torch.Tensor:
-    """[layer, head, d_head]: each head's ``hook_z`` averaged over the real tokens of ``batches``
-    (pairs of input ids and attention mask)."""
+CLASSES = ("special", "node", "other")
+
+
+def token_classes(tokenizer, names) -> torch.Tensor:
+    """[vocab] each token id's class (index into CLASSES): special tokens, the tokens of node
+    ``names`` (as the first word, "A", and after a space, " A"), and every other token."""
+    classes = torch.full((len(tokenizer),), CLASSES.index("other"), dtype=torch.long)
+    for name in set(names):
+        for text in (name, " " + name):
+            classes[tokenizer(text, add_special_tokens=False)["input_ids"]] = CLASSES.index("node")
+    classes[list(tokenizer.all_special_ids)] = CLASSES.index("special")
+    return classes
+
+
+def head_output_means(bridge, batches, classes: torch.Tensor) -> torch.Tensor:
+    """[class, layer, head, d_head]: each head's ``hook_z`` averaged over the real tokens of
+    ``batches`` (pairs of input ids and attention mask) of each class of ``classes`` [vocab]; a
+    class without a token gets the mean over every token."""
     n_layers, n_heads = bridge.cfg.n_layers, bridge.cfg.n_heads
-    sums = torch.zeros(n_layers, n_heads, bridge.cfg.d_head, dtype=torch.float64)
-    count = 0
+    sums = torch.zeros(len(CLASSES), n_layers, n_heads, bridge.cfg.d_head, dtype=torch.float64)
+    counts = torch.zeros(len(CLASSES), dtype=torch.float64)
 
     def capture(z, hook, layer):
         real = current["mask"].to(z.device).bool()
-        sums[layer] += as_heads(z, n_heads)[real].double().sum(dim=0).cpu()
-        return z
+        kinds = classes[current["ids"]].to(z.device)
+        z = as_heads(z, n_heads).double()
+        for c in range(len(CLASSES)):
+            sums[c, layer] += z[real & (kinds == c)].sum(dim=0).cpu()
+        return None
 
     current = {}
     hooks = [(f"blocks.{layer}.attn.hook_z", lambda z, hook, layer=layer: capture(z, hook, layer))
              for layer in range(n_layers)]
     with torch.inference_mode():
         for ids, mask in batches:
-            current["mask"] = mask
+            current["mask"], current["ids"] = mask, ids
             bridge.run_with_hooks(ids, attention_mask=mask, fwd_hooks=hooks)
-            count += int(mask.sum())
-    return (sums / max(count, 1)).float()
+            kinds = classes[ids][mask.bool()]
+            counts += torch.bincount(kinds, minlength=len(CLASSES)).double()
+    overall = sums.sum(0) / counts.sum().clamp_min(1)
+    means = sums / counts.clamp_min(1)[:, None, None, None]
+    means[counts == 0] = overall
+    return means.float()
 
 
 def as_heads(z: torch.Tensor, n_heads: int) -> torch.Tensor:
@@ -116,15 +145,29 @@ def as_heads(z: torch.Tensor, n_heads: int) -> torch.Tensor:
     return z if z.dim() == 4 else z.view(*z.shape[:2], n_heads, -1)
 
 
-def ablation_hooks(means: torch.Tensor, heads: list[tuple[int, int]]) -> list:
-    """Hooks replacing the output of each (layer, head) in ``heads`` by its mean, at every position."""
+def ablation_hooks(means: torch.Tensor, heads: list[tuple[int, int]], classes: torch.Tensor,
+                   ablate_special: bool = False) -> list:
+    """Hooks replacing the output of each (layer, head) in ``heads`` by its mean for the class of
+    the token at each position (``means`` [class, layer, head, d_head], ``classes`` [vocab]);
+    special tokens keep theirs unless ``ablate_special``. The token ids are read at the
+    embedding's input, so the classes follow every forward pass, cached decoding steps included."""
     by_layer = defaultdict(list)
     for layer, head in heads:
         by_layer[layer].append(head)
+    current = {}
+
+    def record(ids, hook):
+        current["classes"] = classes[ids.cpu()]
+        return None
 
     def ablate(z, layer):
-        view = as_heads(z.clone(), means.shape[1])
-        view[:, :, by_layer[layer]] = means[layer, by_layer[layer]].to(z.dtype).to(z.device)
+        view = as_heads(z.clone(), means.shape[2])
+        chosen = by_layer[layer]
+        kinds = current["classes"].to(z.device)  # [batch, pos]
+        replacement = means[:, layer, chosen].to(z.dtype).to(z.device)[kinds]  # [batch, pos, heads, d_head]
+        keep = torch.zeros_like(kinds, dtype=torch.bool) if ablate_special else kinds == CLASSES.index("special")
+        view[:, :, chosen] = torch.where(keep[:, :, None, None], view[:, :, chosen], replacement)
         return view.reshape(z.shape)
 
-    return [(f"blocks.{layer}.attn.hook_z", lambda z, hook, layer=layer: ablate(z, layer)) for layer in sorted(by_layer)]
+    return [("embed.hook_in", record)] + [(f"blocks.{layer}.attn.hook_z", lambda z, hook, layer=layer: ablate(z, layer))
+                                          for layer in sorted(by_layer)]

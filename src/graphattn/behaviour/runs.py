@@ -14,6 +14,7 @@ from ..heads import DIRECTIONS
 from . import interventions, patching
 from . import questions as question_set
 from .answers import Reading, answer_text, graph_blind, read_answer, score, set_f1
+from . import candidates
 from .candidates import candidate_logprobs, question_rows
 from .decode import greedy_answers, left_pad, pad_id, token_ids
 from .questions import Question
@@ -161,17 +162,22 @@ def ablation_curve(bridge, questions: list[Question], reference: list[Question],
     ranked = ranked_heads(scores)
     every = sorted(ranked)
     counts = head_counts(len(every), ablation.get("counts"))  # a bad count fails before any forward pass
-    means = interventions.head_output_means(bridge, reference_batches(bridge, reference, settings["batch_size"]))
+    classes = interventions.token_classes(bridge.tokenizer, [n for q in questions + reference for n in q.names])
+    means = interventions.head_output_means(bridge, reference_batches(bridge, reference, settings["batch_size"]),
+                                            classes)
     rows = []
-    answered = {}  # greedy answers depend only on the set of heads: every head, or a draw equal to the top-n, once
+    answered = {}  # answers depend only on the set of heads: every head, or a draw equal to the top-n, once
 
     def measure(n: int, heads: str, draw: int | None, chosen: list[tuple[int, int]]) -> None:
         key = frozenset(chosen)
         if key not in answered:
-            answered[key] = answer(bridge, questions, settings, lambda mask: interventions.ablation_hooks(means, chosen),
-                                   desc=f"ablate {heads} {n}")
-        for row in by_kind(questions, answered[key], blind):
-            rows.append({"n_ablated": n, "heads": heads, "draw": draw, **row,
+            hooks = interventions.ablation_hooks(means, chosen, classes, ablation.get("ablate_special", False))
+            texts = answer(bridge, questions, settings, lambda mask: hooks, desc=f"ablate {heads} {n}")
+            scores = candidate_logprobs(bridge, questions, settings["batch_size"], hooks, progress=False)
+            answered[key] = texts, candidates.by_kind(questions, scores)
+        texts, logits = answered[key]
+        for row in by_kind(questions, texts, blind):
+            rows.append({"n_ablated": n, "heads": heads, "draw": draw, **row, **logits[row["kind"]],
                          "ablated": " ".join(f"L{layer}H{head}" for layer, head in chosen)})
 
     measure(0, "none", None, [])
@@ -205,8 +211,10 @@ def sink_sweep(bridge, questions: list[Question], settings: dict, gs: list[float
         check_sink(bridge.tokenizer, [q.text for q in questions], model)
     rows = []
     for g in gs:
-        texts = answer(bridge, questions, settings, lambda mask: interventions.sink_hooks(n_layers, g, layers, mask),
-                       desc=f"sink g={g}")
-        rows += [{"g": g, "layers": "all" if layers == "all" else " ".join(map(str, layers)), **row}
-                 for row in by_kind(questions, texts)]
+        hooks = lambda mask, g=g: interventions.sink_hooks(n_layers, g, layers, mask)  # noqa: E731
+        texts = answer(bridge, questions, settings, hooks, desc=f"sink g={g}")
+        logits = candidates.by_kind(questions, candidate_logprobs(bridge, questions, settings["batch_size"], hooks,
+                                                                  progress=False))
+        rows += [{"g": g, "layers": "all" if layers == "all" else " ".join(map(str, layers)), **row,
+                  **logits[row["kind"]]} for row in by_kind(questions, texts)]
     return pd.DataFrame(rows)

@@ -21,8 +21,10 @@ def behaviour_table(runs: list[dict], summaries: list[pd.DataFrame], intervened:
     middle count n_mid the accuracy with the top-ranked heads ablated and the mean over the random
     draws, and at its largest count n_max (every head, unless the counts stop earlier) the
     accuracy, with the graph-blind reader's on the curve's questions (curve_graph_blind_accuracy);
-    accuracy_g<g> for each g of the sink sweep and <probe>_f1_g<g>, the probe's test F1 (mean over
-    seeds) on the dump taken under that g. Empty for the controls.
+    the same read from the logits (top_true_*: the share of questions whose best-scored candidate
+    is a true answer); accuracy_g<g> and top_true_g<g> for each g of the sink sweep and
+    <probe>_f1_g<g>, the probe's test F1 (mean over seeds) on the dump taken under that g. Empty
+    for the controls.
     """
     key = lambda run: (run["model"], run["graph_set"], run["notation"])  # noqa: E731
     interventions = {key(run): (curve, sweep, probe_f1_columns(probed))
@@ -61,10 +63,19 @@ def intervention_columns(kind: str, curve: pd.DataFrame, sweep: pd.DataFrame) ->
         "n_max": counts[-1],
         "accuracy_top_max": top[counts[-1]],
     }
+    if "top_true" in kind_curve:  # the same read from the logits (curves written before it have none)
+        logit_top = kind_curve[kind_curve["heads"] == "top"].set_index("n_ablated")["top_true"]
+        none = kind_curve.loc[kind_curve["heads"] == "none", "top_true"]
+        extra |= {"top_true_none": none.iloc[0] if len(none) else float("nan"), "top_true_top_mid": logit_top[mid],
+                  "top_true_random_mid": at.loc[at["heads"] == "random", "top_true"].mean(),
+                  "top_true_top_max": logit_top[counts[-1]]}
     if "graph_blind_accuracy" in kind_curve:  # on the curve's own sample of questions
         extra["curve_graph_blind_accuracy"] = kind_curve["graph_blind_accuracy"].iloc[0]
     kind_sweep = sweep[sweep["kind"] == kind]
-    return extra | {f"accuracy_g{g:g}": a for g, a in zip(kind_sweep["g"], kind_sweep["accuracy"])}
+    extra |= {f"accuracy_g{g:g}": a for g, a in zip(kind_sweep["g"], kind_sweep["accuracy"])}
+    if "top_true" in kind_sweep:
+        extra |= {f"top_true_g{g:g}": a for g, a in zip(kind_sweep["g"], kind_sweep["top_true"])}
+    return extra
 
 
 def probe_f1_columns(probed: pd.DataFrame) -> dict:
