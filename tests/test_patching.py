@@ -193,3 +193,42 @@ def test_the_patching_figure_draws_a_map_per_activation_and_direction_and_frames
         assert grid.shape == (2, 3) and grid[1, 0] == pytest.approx(0.9)
         (frame,) = ax.patches
         assert frame.get_xy() == (-0.5, 0.5)  # head 0, layer 1
+
+
+def test_attribution_patching_is_the_directional_derivative_of_exact_patching(toy_bridge):
+    """Patching a fraction eps of the way from corrupted to clean changes the metric by eps times
+    the attribution estimate, to first order: checked by finite differences for every head."""
+    _, _, pairs, _ = pairs_for(toy_bridge.tokenizer)
+    pairs = pairs[:4]
+    approx = patching.attribution_sweeps(toy_bridge, pairs, batch_size=4, progress=False)
+    exact = patching.head_sweeps(toy_bridge, pairs, batch_size=4, progress=False)
+    np.testing.assert_allclose(approx["clean"], exact["clean"], atol=1e-4)
+    np.testing.assert_allclose(approx["corrupt"], exact["corrupt"], atol=1e-4)
+    eps = 1e-3
+    (chunk, clean, corrupt, positions), = list(patching.batches(pairs, 4, 0))
+    metric = patching.logit_diff_metric(chunk, positions)
+    _, cache = toy_bridge.run_with_cache(clean, names_filter=lambda name: name.endswith("hook_z"))
+    _, corrupt_cache = toy_bridge.run_with_cache(corrupt, names_filter=lambda name: name.endswith("hook_z"))
+    base = patching.run_metric(toy_bridge, corrupt, metric).double().numpy()
+    for layer in range(toy_bridge.cfg.n_layers):
+        name = f"blocks.{layer}.attn.hook_z"
+        for head in range(toy_bridge.cfg.n_heads):
+            def nudge(z, hook, name=name, head=head):
+                z = z.clone()
+                z[:, :, head] = corrupt_cache[name][:, :, head] + eps * (cache[name][:, :, head] - corrupt_cache[name][:, :, head])
+                return z
+            moved = patching.run_metric(toy_bridge, corrupt, metric, [(name, nudge)]).double().numpy()
+            slope = (moved - base) / eps
+            estimate = approx["out", "denoising"][layer, head] - approx["corrupt"]
+            np.testing.assert_allclose(slope, estimate, atol=2e-2 * max(1.0, np.abs(estimate).max()))
+
+
+def test_with_both_methods_the_figures_read_exact_patching_and_the_log_compares_them():
+    rows = [{"method": m, "activation": "out", "direction": "denoising", "layer": 0, "head": h,
+             "effect": e} for m, effects in (("exact", [0.9, 0.1, 0.5]), ("attribution", [0.7, 0.2, 0.1]))
+            for h, e in enumerate(effects)]
+    table = pd.DataFrame(rows)
+    assert set(patching.primary(table)["method"]) == {"exact"}
+    assert patching.method_agreement(table) == {("out", "denoising"): pytest.approx(0.5)}
+    alone = table[table["method"] == "attribution"]
+    assert patching.primary(alone).equals(alone) and patching.method_agreement(alone) == {}

@@ -4,12 +4,13 @@ import pandas as pd
 
 from graphattn import plots
 from graphattn.atomic import write_text
-from graphattn.behaviour import encoding
+from graphattn.behaviour import encoding, patching
 from graphattn.rule_log import log_to
 
 with log_to(snakemake.log[0]) as log:
     roles = json.loads(open(snakemake.input.roles).read())
-    table = encoding.per_head(pd.read_csv(snakemake.input.scores), pd.read_csv(snakemake.input.patching), roles)
+    patched = patching.primary(pd.read_csv(snakemake.input.patching))  # exact patching where both were run
+    table = encoding.per_head(pd.read_csv(snakemake.input.scores), patched, roles)
     stats = encoding.summary(table)
     for row in stats.itertuples():
         log.info("%s %s vs %s: Spearman %.3f (p %.3g), top-%d overlap %d (chance %.1f); used %s, encoded %s",

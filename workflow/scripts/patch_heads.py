@@ -4,12 +4,15 @@ import os
 # path, and Snakemake runs more jobs than a 2-core machine has cores. Before the imports.
 os.nice(19)
 
+import pandas as pd
 import torch
 
 from graphattn import plots
 from graphattn.atomic import write_text
 from graphattn.behaviour import patching, runs
 from graphattn.rule_log import log_to
+
+SWEEPS = {"exact": patching.head_sweeps, "attribution": patching.attribution_sweeps}
 
 with log_to(snakemake.log[0]) as log:
     torch.set_num_threads(snakemake.threads)
@@ -23,15 +26,22 @@ with log_to(snakemake.log[0]) as log:
         raise ValueError(f"activation patching of {snakemake.wildcards.model}: no parents question gives a "
                          f"corrupted prompt of the same length ({skipped}); accepted: graphs whose nodes have parents "
                          f"and names of one token each")
-    sweeps = patching.head_sweeps(bridge, pairs, settings["batch_size"], patch["activations"])
-    table = patching.head_table(sweeps, pairs, intervals["resamples"], intervals["seed"])
+    methods = ["exact", "attribution"] if patch["method"] == "both" else [patch["method"]]
+    sweeps = {m: SWEEPS[m](bridge, pairs, settings["batch_size"], patch["activations"]) for m in methods}
+    table = pd.concat([patching.head_table(sweeps[m], pairs, intervals["resamples"], intervals["seed"]).assign(method=m)
+                       for m in methods], ignore_index=True)
     log.info("logit difference, clean %.3f, corrupted %.3f (mean over pairs)", table["clean_ld"].iloc[0],
              table["corrupt_ld"].iloc[0])
-    for (activation, direction), rows in table.groupby(["activation", "direction"], sort=False):
+    for (method, activation, direction), rows in table.groupby(["method", "activation", "direction"], sort=False):
         top = rows.sort_values("rank").head(3)
-        log.info("%s %s: top heads %s", activation, direction,
+        log.info("%s, %s %s: top heads %s", method, activation, direction,
                  ", ".join(f"L{r.layer}H{r.head} {r.effect:.3f}" for r in top.itertuples()))
+    for (activation, direction), rho in patching.method_agreement(table).items():
+        log.info("%s %s: Spearman correlation of attribution with exact patching over heads %.3f",
+                 activation, direction, rho)
     write_text(snakemake.output.csv, table.to_csv(index=False, float_format="%.4f"))
-    write_text(snakemake.output.pairs, patching.pair_table(pairs, sweeps).to_csv(index=False, float_format="%.4f"))
-    plots.patching_maps(table, snakemake.output.png,
-                        "{model} / {graph_set} / {notation}: activation patching per head".format(**snakemake.wildcards))
+    write_text(snakemake.output.pairs,
+               patching.pair_table(pairs, sweeps[methods[0]]).to_csv(index=False, float_format="%.4f"))
+    plots.patching_maps(patching.primary(table), snakemake.output.png,
+                        "{model} / {graph_set} / {notation}: activation patching per head ({method})".format(
+                            method=methods[0], **snakemake.wildcards))

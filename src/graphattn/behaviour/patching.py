@@ -185,6 +185,64 @@ def head_sweeps(bridge, pairs: list[Pair], batch_size: int, activations=ACTIVATI
     return {key: torch.cat(parts, dim=-1).numpy() for key, parts in out.items()}
 
 
+HOOKS = {"out": "hook_z", "pattern": "hook_pattern"}
+
+
+def run_with_grads(bridge, ids: torch.Tensor, metric, activations) -> tuple[torch.Tensor, dict, dict]:
+    """One forward and backward pass: the metric per row, and for each (activation, layer) the
+    activation and the gradient of the summed metric with respect to it (rows are independent,
+    so each row's gradient is its own metric's)."""
+    acts = {}
+
+    def keep(act, hook, key):
+        act.retain_grad()
+        acts[key] = act
+        return act
+
+    hooks = [(f"blocks.{layer}.attn.{HOOKS[a]}", lambda act, hook, key=(a, layer): keep(act, hook, key))
+             for a in activations for layer in range(bridge.cfg.n_layers)]
+    with torch.enable_grad():
+        values = metric(bridge.run_with_hooks(ids, fwd_hooks=hooks))
+        values.sum().backward()
+    bridge.zero_grad(set_to_none=True)
+    return (values.detach(), {k: a.detach() for k, a in acts.items()},
+            {k: a.grad.detach() for k, a in acts.items()})
+
+
+def per_head(product: torch.Tensor, activation: str) -> torch.Tensor:
+    """[batch, head]: a product summed over everything but the batch and the head."""
+    if activation == "out":  # [batch, pos, head, d_head]
+        return product.sum(dim=(1, 3))
+    return product.sum(dim=(2, 3))  # pattern: [batch, head, query, key]
+
+
+def attribution_sweeps(bridge, pairs: list[Pair], batch_size: int, activations=ACTIVATIONS,
+                       progress: bool = True) -> dict:
+    """Attribution patching (Nanda 2023; Syed et al. 2023), the first-order approximation of
+    ``head_sweeps`` in two forward and two backward passes per batch instead of one forward pass
+    per head: denoising, LD_corrupted + (clean - corrupted activation) . dLD/dactivation at the
+    corrupted run; noising, LD_clean + (corrupted - clean activation) . dLD/dactivation at the
+    clean run; the same layout as head_sweeps."""
+    pad = pad_id(bridge.tokenizer)
+    n_layers = bridge.cfg.n_layers
+    out = {"clean": [], "corrupt": [], **{(a, d): [] for a in activations for d in DIRECTIONS}}
+    for chunk, clean, corrupt, positions in tqdm(list(batches(pairs, batch_size, pad)), desc="attribution",
+                                                 unit="batch", disable=not progress):
+        metric = logit_diff_metric(chunk, positions)
+        clean_ld, clean_acts, clean_grads = run_with_grads(bridge, clean, metric, activations)
+        corrupt_ld, corrupt_acts, corrupt_grads = run_with_grads(bridge, corrupt, metric, activations)
+        out["clean"].append(clean_ld)
+        out["corrupt"].append(corrupt_ld)
+        for a in activations:
+            denoise = torch.stack([per_head((clean_acts[a, layer] - corrupt_acts[a, layer]) * corrupt_grads[a, layer], a)
+                                   for layer in range(n_layers)])  # [layer, batch, head]
+            noise = torch.stack([per_head((corrupt_acts[a, layer] - clean_acts[a, layer]) * clean_grads[a, layer], a)
+                                 for layer in range(n_layers)])
+            out[a, "denoising"].append(corrupt_ld + denoise.transpose(1, 2))  # [layer, head, batch]
+            out[a, "noising"].append(clean_ld + noise.transpose(1, 2))
+    return {key: torch.cat(parts, dim=-1).float().numpy() for key, parts in out.items()}
+
+
 def normalised(values: np.ndarray, clean: np.ndarray, corrupt: np.ndarray) -> np.ndarray:
     """Per pair, (LD - LD_corrupted) over the mean clean-corrupted gap: its mean over pairs is
     the normalised logit difference (1 clean, 0 corrupted)."""
@@ -243,3 +301,24 @@ def pair_table(pairs: list[Pair], sweeps: dict) -> pd.DataFrame:
         "corrupt_answer": [p.corrupt_answer for p in pairs], "n_tokens": [len(p.clean_ids) for p in pairs],
         "clean_ld": sweeps["clean"], "corrupt_ld": sweeps["corrupt"],
     })
+
+
+def primary(table: pd.DataFrame) -> pd.DataFrame:
+    """The rows of exact patching where a table has both methods (else the table)."""
+    if "method" not in table or table["method"].nunique() == 1:
+        return table
+    return table[table["method"] == "exact"]
+
+
+def method_agreement(table: pd.DataFrame) -> dict:
+    """(activation, direction) -> Spearman correlation over heads of attribution's effects with
+    exact patching's; empty unless the table has both."""
+    from scipy.stats import spearmanr
+
+    if "method" not in table or set(table["method"]) != {"exact", "attribution"}:
+        return {}
+    keys = ["activation", "direction", "layer", "head"]
+    both = table[table["method"] == "exact"].merge(table[table["method"] == "attribution"], on=keys,
+                                                    suffixes=("_exact", "_attribution"))
+    return {(a, d): float(spearmanr(rows["effect_exact"], rows["effect_attribution"])[0])
+            for (a, d), rows in both.groupby(["activation", "direction"], sort=False)}
