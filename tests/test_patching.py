@@ -232,3 +232,24 @@ def test_with_both_methods_the_figures_read_exact_patching_and_the_log_compares_
     assert patching.method_agreement(table) == {("out", "denoising"): pytest.approx(0.5)}
     alone = table[table["method"] == "attribution"]
     assert patching.primary(alone).equals(alone) and patching.method_agreement(alone) == {}
+
+
+def test_exact_patching_of_a_sample_of_heads_equals_the_full_sweep_there_and_checks_attribution(toy_bridge):
+    _, _, pairs, _ = pairs_for(toy_bridge.tokenizer)
+    pairs = pairs[:5]
+    sample = patching.sample_heads(2, 2, 3, seed=0)
+    assert len(sample) == 3 and sample == patching.sample_heads(2, 2, 3, seed=0)
+    assert patching.sample_heads(2, 2, 4, seed=0) is None and patching.sample_heads(2, 2, None, seed=0) is None
+    full = patching.head_sweeps(toy_bridge, pairs, 4, progress=False)
+    part = patching.head_sweeps(toy_bridge, pairs, 4, progress=False, heads=sample)
+    for key in [(a, d) for a in patching.ACTIVATIONS for d in patching.DIRECTIONS]:
+        for layer, head in sample:
+            np.testing.assert_allclose(part[key][layer, head], full[key][layer, head], atol=1e-6)
+        left_out = [(layer, head) for layer in range(2) for head in range(2) if (layer, head) not in sample]
+        assert all(np.isnan(part[key][layer, head]).all() for layer, head in left_out)
+    attribution = patching.attribution_sweeps(toy_bridge, pairs, 4, progress=False)
+    table = pd.concat([patching.head_table(part, pairs, 50, 0).assign(method="exact"),
+                       patching.head_table(attribution, pairs, 50, 0).assign(method="attribution")])
+    assert table.loc[table["method"] == "exact", "rank"].isna().sum() == 4  # 1 head x 2 activations x 2 directions
+    assert set(patching.primary(table)["method"]) == {"attribution"}  # the sample only checks it
+    assert set(patching.method_agreement(table)) == {(a, d) for a in patching.ACTIVATIONS for d in patching.DIRECTIONS}

@@ -27,7 +27,10 @@ with log_to(snakemake.log[0]) as log:
                          f"corrupted prompt of the same length ({skipped}); accepted: graphs whose nodes have parents "
                          f"and names of one token each")
     methods = ["exact", "attribution"] if patch["method"] == "both" else [patch["method"]]
-    sweeps = {m: SWEEPS[m](bridge, pairs, settings["batch_size"], patch["activations"]) for m in methods}
+    # With both, exact patching may cover a seeded sample of heads only, where it checks attribution.
+    sample = patching.sample_heads(bridge.cfg.n_layers, bridge.cfg.n_heads, patch["exact_sample"], patch["seed"])
+    sweeps = {m: SWEEPS[m](bridge, pairs, settings["batch_size"], patch["activations"], **(
+        {"heads": sample} if m == "exact" and patch["method"] == "both" else {})) for m in methods}
     table = pd.concat([patching.head_table(sweeps[m], pairs, intervals["resamples"], intervals["seed"]).assign(method=m)
                        for m in methods], ignore_index=True)
     log.info("logit difference, clean %.3f, corrupted %.3f (mean over pairs)", table["clean_ld"].iloc[0],
