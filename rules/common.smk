@@ -226,7 +226,7 @@ def behaviour_targets():
     """The behaviour table and every per-model figure, if the config has a behaviour section."""
     if not behaviour_runs():
         return []
-    plots = ["head_ablation", "logit_answers"] + (["patching", "encoding_use"] if config["behaviour"].get("patching") else [])
+    plots = ["head_ablation", "logit_answers"] + (["patching", "encoding_use"] if config["behaviour"]["patching"]["method"] != "none" else [])
     return ["results/tables/behaviour.csv", "results/tables/logit_answers.csv"] + [
         "results/plots/behaviour/{model}/{graph_set}/{notation}/{plot}.png".format(plot=plot, **run)
         for run in intervened_runs() for plot in plots]

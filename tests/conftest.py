@@ -52,7 +52,7 @@ E2E_CONFIG["probes"].update({
 # The toy's answers, head ablation, patching and sink sweep on two test prompts, and probes by layer.
 E2E_CONFIG["behaviour"] = {"models": ["toy"], "max_prompts": 2, "max_new_tokens": 6,
                            "ablation": {"draws": 2}, "sink": {"g": [1.0, 0.5], "probes": ["best_head"]},
-                           "patching": {"max_pairs": 3}}
+                           "patching": {"max_pairs": 3, "method": "exact"}}
 E2E_CONFIG["layer_probes"] = ["best_head"]
 
 

@@ -55,7 +55,7 @@ def test_paper_grid_plans_every_job_on_tiny_models_of_each_architecture(tmp_path
     assert jobs["head_scores"] == jobs["analyse_attention"] == jobs["dump_attention"]
     assert jobs["probe_plots"] == n["models"] and jobs["ablation_table"] == 1
     assert jobs["layer_probes"] == jobs["dump_attention"] and jobs["layer_table"] == 1
-    for rule in ("behaviour", "head_ablation", "sink_sweep"):  # every model answers on every dump's prompts
+    for rule in ("behaviour", "logit_answers", "head_ablation", "sink_sweep"):  # every model answers on every dump's prompts
         assert jobs[rule] == jobs["dump_attention"]
     assert jobs["behaviour_table"] == 1
 

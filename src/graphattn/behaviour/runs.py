@@ -1,5 +1,6 @@
-"""What the rules compute: a model's answers beside the graph-blind reader's, the accuracy as
-more heads are mean-ablated (top-ranked heads against random ones), and the sink sweep."""
+"""What the rules compute: a model's answers beside the graph-blind reader's (as text and read
+from the logits), the clean/corrupted pairs of activation patching, the accuracy as more heads
+are mean-ablated (top-ranked heads against random ones), and the sink sweep."""
 
 from __future__ import annotations
 
@@ -11,10 +12,9 @@ import pandas as pd
 from .. import graphs as graph_io
 from .. import prompts as prompt_io
 from ..heads import DIRECTIONS
-from . import interventions, patching
+from . import candidates, interventions, patching
 from . import questions as question_set
 from .answers import Reading, answer_text, graph_blind, read_answer, score, set_f1
-from . import candidates
 from .candidates import candidate_logprobs, question_rows
 from .decode import greedy_answers, left_pad, pad_id, token_ids
 from .questions import Question
