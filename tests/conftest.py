@@ -200,3 +200,15 @@ def debian_package(program: str, package: str) -> str:
     subprocess.run(["apt-get", "update", "-qq"], check=True, env=env)
     subprocess.run(["apt-get", "install", "-y", "-qq", package], check=True, env=env, stdout=subprocess.DEVNULL)
     return shutil.which(program)
+
+
+@pytest.fixture(scope="module")
+def toy_bridge(tmp_path_factory):
+    """A 2-layer, 2-head random toy (letters) through the real TransformerBridge."""
+    from graphattn import toy
+    from graphattn.models import load_bridge
+
+    folder = tmp_path_factory.mktemp("toy") / "model"
+    tokenizer = toy.build_tokenizer("letters")
+    toy.save_folder(Path(folder), toy.build_model(len(tokenizer), 2, 2, 16, seed=0), tokenizer)
+    return load_bridge(str(folder))

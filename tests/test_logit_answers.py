@@ -3,27 +3,18 @@ real TransformerBridge on tiny random-weight models built here, the per-question
 against brute-force enumeration, the relabelled graph and the summary's intervals."""
 
 import itertools
-from pathlib import Path
 
 import numpy as np
 import pandas as pd
 import pytest
 import torch
 
-from graphattn import graphs, plots, prompts, toy
-from graphattn.behaviour import candidates, questions, runs
+from graphattn import graphs, plots, prompts
+from graphattn.behaviour import candidates, questions
 from graphattn.behaviour.questions import Question
 from graphattn.models import load_bridge
 
 from tiny_models import build as build_tiny
-
-
-@pytest.fixture(scope="module")
-def toy_bridge(tmp_path_factory):
-    folder = tmp_path_factory.mktemp("toy") / "model"
-    tokenizer = toy.build_tokenizer("letters")
-    toy.save_folder(Path(folder), toy.build_model(len(tokenizer), 2, 2, 16, seed=0), tokenizer)
-    return load_bridge(str(folder))
 
 
 def question(text="A -> C, B -> C. Parents of C:", node="C", gold="AB", names="ABCD", kind="parents", graph_id=0):
@@ -118,7 +109,8 @@ def test_rank_figures_with_ties_equal_the_average_over_every_tie_order(scores, i
 def test_the_graph_blind_reader_scores_a_candidate_by_how_often_it_answers_the_same_question():
     reference = [("Parents of C:", frozenset("A")), ("Parents of C:", frozenset("AB")), ("Parents of C:", frozenset()),
                  ("Parents of D:", frozenset("B"))]
-    np.testing.assert_array_equal(candidates.blind_scores(question(), reference), [2, 1, 0, 1])  # A, B, D, none
+    np.testing.assert_array_equal(candidates.blind_scores(question(), candidates.answers_by_text(reference)),
+                                  [2, 1, 0, 1])  # A, B, D, none
 
 
 def test_the_relabelled_graph_keeps_layout_and_names_and_changes_the_edges():

@@ -2,28 +2,19 @@
 through the real TransformerBridge and transformer_lens.patching: the corrupted prompts, the
 normalised metric's two ends, and the per-head maps against an independent hook computation."""
 
-from pathlib import Path
 
 import numpy as np
 import pandas as pd
 import pytest
 import torch
 
-from graphattn import graphs, plots, prompts, toy
+from graphattn import graphs, plots, prompts
 from graphattn.behaviour import patching, questions
 from graphattn.models import load_bridge
 
 from tiny_models import build as build_tiny
 
 SPLIT = {"train": 0.5, "val": 0.25, "seed": 0}
-
-
-@pytest.fixture(scope="module")
-def toy_bridge(tmp_path_factory):
-    folder = tmp_path_factory.mktemp("toy") / "model"
-    tokenizer = toy.build_tokenizer("letters")
-    toy.save_folder(Path(folder), toy.build_model(len(tokenizer), 2, 2, 16, seed=0), tokenizer)
-    return load_bridge(str(folder))
 
 
 def rendered(made, notation):

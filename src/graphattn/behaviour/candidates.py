@@ -27,7 +27,7 @@ import torch
 from tqdm import tqdm
 
 from ..attention import length_batches
-from .decode import pad_id, token_ids
+from .decode import pad_id, right_pad, token_ids
 from .questions import Question
 
 NONE = "none"
@@ -40,6 +40,12 @@ def candidates(question: Question) -> list[str]:
 
 def true_candidates(question: Question) -> set[str]:
     return set(question.gold) if question.gold else {NONE}
+
+
+def truth(question: Question) -> np.ndarray:
+    """Whether each of the question's ``candidates`` is a true answer."""
+    true = true_candidates(question)
+    return np.array([c in true for c in candidates(question)])
 
 
 def answer_tokens(tokenizer, candidate: str) -> list[int]:
@@ -85,12 +91,7 @@ def candidate_logprobs(bridge, questions: list[Question], batch_size: int, hooks
     with torch.inference_mode():
         for batch in tqdm(length_batches([len(r) for r in by_row], batch_size), desc=desc, unit="batch",
                           disable=not progress):
-            width = max(len(by_row[i]) for i in batch)
-            ids = torch.full((len(batch), width), pad, dtype=torch.long)
-            mask = torch.zeros((len(batch), width), dtype=torch.long)
-            for b, i in enumerate(batch):
-                ids[b, :len(by_row[i])] = torch.tensor(by_row[i])
-                mask[b, :len(by_row[i])] = 1
+            ids, mask = right_pad([by_row[i] for i in batch], pad)
             with bridge.hooks(fwd_hooks=(hooks(mask) if callable(hooks) else list(hooks or []))):
                 logits = bridge(ids, attention_mask=mask, return_type="logits")
             for b, i in enumerate(batch):
@@ -138,22 +139,28 @@ def by_kind(questions: list[Question], scores: list[np.ndarray]) -> dict[str, di
     """Per kind of question, the model's mean top_true and logit_diff over its questions."""
     out = {}
     for kind in dict.fromkeys(q.kind for q in questions):
-        picked = [rank_metrics(s, np.array([c in true_candidates(q) for c in candidates(q)]))
-                  for q, s in zip(questions, scores) if q.kind == kind]
+        picked = [rank_metrics(s, truth(q)) for q, s in zip(questions, scores) if q.kind == kind]
         out[kind] = {"top_true": float(np.mean([m["top_true"] for m in picked])),
                      "logit_diff": float(np.nanmean([m["logit_diff"] for m in picked]))}
     return out
 
 
-def blind_scores(question: Question, reference: list[tuple[str, frozenset[str]]]) -> np.ndarray:
+def answers_by_text(reference: list[tuple[str, frozenset[str]]]) -> dict[str, list[frozenset[str]]]:
+    """The reference (training) graphs' answers, grouped by question text."""
+    grouped: dict[str, list[frozenset[str]]] = {}
+    for text, answer in reference:
+        grouped.setdefault(text, []).append(answer)
+    return grouped
+
+
+def blind_scores(question: Question, answers: dict[str, list[frozenset[str]]]) -> np.ndarray:
     """The graph-blind reader's score of each candidate: how often it answers the same question
-    text among the reference (training) graphs' questions (``none``: how often there is none)."""
-    answers = [answer for text, answer in reference if text == question.question]
-    return np.array([sum(1 for a in answers if (not a if cand == NONE else cand in a)) for cand in candidates(question)],
+    text among the reference graphs' questions (``answers_by_text``; ``none``: how often there is none)."""
+    asked = answers.get(question.question, [])
+    return np.array([sum(1 for a in asked if (not a if cand == NONE else cand in a)) for cand in candidates(question)],
                     dtype=float)
 
 
-READERS = ("model", "other_graph", "graph_blind", "chance")
 METRICS = ("top_true", "reciprocal_rank", "auroc", "logit_diff")
 
 
@@ -164,15 +171,15 @@ def question_rows(questions: list[Question], own: list[np.ndarray], other: list[
     over the ``reference`` training questions) and chance (every candidate alike). The logit
     difference is a model's only."""
     rows = []
+    answers = answers_by_text(reference)
     for q, own_scores, other_scores in zip(questions, own, other, strict=True):
-        names = candidates(q)
-        truth = np.array([c in true_candidates(q) for c in names])
+        names, is_true = candidates(q), truth(q)
         base = {"graph_id": q.graph_id, "ordering": q.ordering, "kind": q.kind, "node": q.node,
                 "gold": ", ".join(sorted(true_candidates(q))), "n_candidates": len(names)}
-        readers = {"model": own_scores, "other_graph": other_scores, "graph_blind": blind_scores(q, reference),
+        readers = {"model": own_scores, "other_graph": other_scores, "graph_blind": blind_scores(q, answers),
                    "chance": np.zeros(len(names))}
         for reader, scores in readers.items():
-            metrics = rank_metrics(scores, truth)
+            metrics = rank_metrics(scores, is_true)
             is_model = reader in ("model", "other_graph")
             if not is_model:
                 metrics["logit_diff"] = float("nan")

@@ -43,6 +43,18 @@ def left_pad(rows: list[list[int]], pad_id: int) -> tuple[torch.Tensor, torch.Te
     return ids, mask
 
 
+def right_pad(rows: list, pad_id: int) -> tuple[torch.Tensor, torch.Tensor]:
+    """(ids, mask) with each row at the left: exact for a causal model's real tokens, which never
+    see the pads after them, whatever its position encoding."""
+    width = max(len(r) for r in rows)
+    ids = torch.full((len(rows), width), pad_id, dtype=torch.long)
+    mask = torch.zeros((len(rows), width), dtype=torch.long)
+    for i, r in enumerate(rows):
+        ids[i, :len(r)] = torch.tensor(r)
+        mask[i, :len(r)] = 1
+    return ids, mask
+
+
 def pad_id(tokenizer) -> int:
     return next(c for c in (tokenizer.pad_token_id, tokenizer.eos_token_id, 0) if c is not None)
 

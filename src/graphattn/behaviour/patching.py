@@ -29,7 +29,7 @@ import torch
 from tqdm import tqdm
 
 from .candidates import answer_tokens
-from .decode import pad_id, token_ids
+from .decode import pad_id, right_pad, token_ids
 from .questions import Question
 
 ACTIVATIONS = ("out", "pattern")
@@ -129,12 +129,8 @@ def batches(pairs: list[Pair], batch_size: int, pad: int):
     """(pairs, clean ids, corrupt ids, answer positions) per batch, right-padded."""
     for start in range(0, len(pairs), batch_size):
         chunk = pairs[start:start + batch_size]
-        width = max(len(p.clean_ids) for p in chunk)
-        clean = torch.full((len(chunk), width), pad, dtype=torch.long)
-        corrupt = clean.clone()
-        for i, p in enumerate(chunk):
-            clean[i, :len(p.clean_ids)] = torch.tensor(p.clean_ids)
-            corrupt[i, :len(p.corrupt_ids)] = torch.tensor(p.corrupt_ids)
+        clean, _ = right_pad([p.clean_ids for p in chunk], pad)
+        corrupt, _ = right_pad([p.corrupt_ids for p in chunk], pad)
         yield chunk, clean, corrupt, torch.tensor([len(p.clean_ids) - 1 for p in chunk])
 
 
