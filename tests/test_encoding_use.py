@@ -41,6 +41,13 @@ def test_encoding_takes_the_better_direction_and_the_summary_gives_rho_and_top_o
     assert stats.loc[("noising", "parent_acc"), "overlap"] == 0  # the ten best encoders are the ten least used
     assert stats.loc[("denoising", "parent_acc"), "chance_overlap"] == pytest.approx(4.0)
     assert stats.loc[("denoising", "parent_acc"), "top_used"] == "L4H4 L4H3 L4H2"
+    # The best encoder (L4H4) is the most used head when restoring, the least used when noising.
+    assert stats.loc[("denoising", "parent_acc"), "best_encoder"] == "L4H4"
+    assert stats.loc[("denoising", "parent_acc"), "best_encoder_rank"] == 1
+    assert stats.loc[("noising", "parent_acc"), "best_encoder_rank"] == 25
+    assert stats.loc[("noising", "parent_acc"), "best_encoder_effect"] == pytest.approx(-24.0)
+    assert stats.loc[("denoising", "auroc"), "best_encoder"] == "L0H0"  # AUROC runs the other way
+    assert stats.loc[("denoising", "auroc"), "best_encoder_rank"] == 25
 
 
 def test_a_small_model_compares_the_top_half_and_mismatched_heads_are_refused():
@@ -57,14 +64,18 @@ def test_the_scatter_puts_a_point_per_head_at_its_encoding_and_use(tmp_path):
     patched = pd.DataFrame([{"activation": "out", "direction": d, "layer": layer, "head": head,
                              "effect": 0.1 * (3 * layer + head), "rank": 0}
                             for d in ("denoising", "noising") for layer, head in rows])
+    # The pattern's effects run the other way: its best encoder (L1H2) is used least.
+    pattern = patched.assign(activation="pattern", effect=-patched["effect"])
     roles = {"heads": [{"layer": layer, "head": head, "tags": ["parent-finder" if head == 0 else "sink"]}
                        for layer, head in rows]}
-    table = encoding.per_head(scores, patched, roles)
+    table = encoding.per_head(scores, pd.concat([patched, pattern]), roles)
     fig = plots.encoding_use(table, encoding.summary(table), tmp_path / "use.png", "toy")
     panels = [ax for ax in fig.axes if ax.get_label() != "<colorbar>"]
-    assert len(panels) == 2
+    assert len(panels) == 4  # output and pattern, each direction
     points = np.concatenate([c.get_offsets() for c in panels[0].collections])
-    expected = table[table["direction"] == "denoising"][["parent_acc", "effect"]].to_numpy()
-    assert sorted(map(tuple, np.round(points, 6))) == sorted(map(tuple, np.round(expected, 6)))
+    expected = table[(table["activation"] == "out") & (table["direction"] == "denoising")][["parent_acc", "effect"]]
+    assert sorted(map(tuple, np.round(points, 6))) == sorted(map(tuple, np.round(expected.to_numpy(), 6)))
     assert [t.get_text() for t in panels[0].get_legend().get_texts()] == ["parent-finder", "sink"]
-    assert "Spearman 1.00" in panels[0].get_title()
+    assert "Spearman 1.00" in panels[0].get_title() and "best encoder L1H2 rank 1 of 6" in panels[0].get_title()
+    assert panels[2].get_title().startswith("pattern, denoising") and "rank 6 of 6" in panels[2].get_title()
+    assert [t.get_text() for t in panels[2].texts] == ["L1H2"]

@@ -334,16 +334,17 @@ ROLE_MARKERS = ("o", "s", "^", "D", "v", "P", "X", "*", "<", ">")
 
 def encoding_use(table: pd.DataFrame, stats: pd.DataFrame, path, title: str):
     """Encoding (parent accuracy read alone, training and validation graphs) against use (the
-    patching effect of the head's output, each direction a panel): a point per head, coloured by
-    layer, its role tag as the marker; Spearman's rho in the panel title."""
-    rows = table[table["activation"] == "out"] if (table["activation"] == "out").any() else table
-    directions = list(dict.fromkeys(rows["direction"]))
-    fig = new_figure(4.6 * len(directions), 3.8)
-    axes = fig.subplots(1, len(directions), squeeze=False)[0]
-    roles = sorted(rows["role"].dropna().unique()) if "role" in rows else []
-    n_layers = int(rows["layer"].max()) + 1
-    for ax, direction in zip(axes, directions):
-        part = rows[rows["direction"] == direction]
+    patching effect of the head's output, then of its pattern; each direction a panel): a point per
+    head, coloured by layer, its role tag as the marker; in each panel title Spearman's rho and
+    where the best encoder ranks by use, its point labelled."""
+    panels = [key for key in PATCH_TITLES if ((table["activation"] == key[0]) & (table["direction"] == key[1])).any()]
+    columns = min(len(panels), 2)
+    fig = new_figure(4.6 * columns, 3.8 * -(-len(panels) // columns))
+    axes = fig.subplots(-(-len(panels) // columns), columns, squeeze=False).ravel()
+    roles = sorted(table["role"].dropna().unique()) if "role" in table else []
+    n_layers = int(table["layer"].max()) + 1
+    for ax, (activation, direction) in zip(axes, panels):
+        part = table[(table["activation"] == activation) & (table["direction"] == direction)]
         groups = [(role, part[part["role"] == role]) for role in roles] if roles else [(None, part)]
         for i, (role, group) in enumerate(groups):
             points = ax.scatter(group["parent_acc"], group["effect"], c=group["layer"], cmap="viridis", vmin=0,
@@ -352,15 +353,25 @@ def encoding_use(table: pd.DataFrame, stats: pd.DataFrame, path, title: str):
         bar = fig.colorbar(points, ax=ax, label="layer")
         if n_layers <= 12:
             bar.set_ticks(range(n_layers))
-        stat = stats[(stats["activation"] == part["activation"].iloc[0]) & (stats["direction"] == direction)
+        stat = stats[(stats["activation"] == activation) & (stats["direction"] == direction)
                      & (stats["encoding"] == "parent_acc")]
-        rho = f"Spearman {stat['spearman'].iloc[0]:.2f}" if len(stat) else ""
+        rho = ""
+        if len(stat):
+            best = stat.iloc[0]
+            rho = (f"Spearman {best['spearman']:.2f}; best encoder {best['best_encoder']} "
+                   f"rank {best['best_encoder_rank']} of {best['n_heads']}")
+            if pd.notna(best["best_encoder_effect"]):
+                ax.annotate(best["best_encoder"], (part["parent_acc"].max(), best["best_encoder_effect"]),
+                            xytext=(-14, 12), textcoords="offset points", ha="right", fontsize=7,
+                            arrowprops={"arrowstyle": "-", "lw": 0.5})
         ax.axhline(0, color="grey", lw=0.6)
         ax.set_xlabel("encoding: parent accuracy read alone")
-        ax.set_ylabel("use: patching effect of the head's output")
-        ax.set_title(f"{direction} ({rho})", fontsize=9)
+        ax.set_ylabel(f"use: patching effect of the head's {'output' if activation == 'out' else 'pattern'}")
+        ax.set_title(f"{activation}, {direction}\n({rho})", fontsize=8)
         if roles:
             ax.legend(fontsize=6, title="role", title_fontsize=6)
+    for ax in axes[len(panels):]:
+        ax.set_visible(False)
     fig.suptitle(title, fontsize=9)
     return save(fig, path)
 

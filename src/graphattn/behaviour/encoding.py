@@ -4,7 +4,8 @@ effect on test prompts)?
 
 Per activation and direction of the patching, and per encoding score: the Spearman correlation
 over heads and the overlap of the top k heads of each ranking (k = 10, or half the heads of a
-model with fewer than 20), beside the overlap two random rankings give on average (k * k / n).
+model with fewer than 20), beside the overlap two random rankings give on average (k * k / n),
+and where the best encoder (the toy's parent-finder) ranks by use in that map.
 """
 
 from __future__ import annotations
@@ -56,7 +57,9 @@ def named(heads: list[tuple[int, int]]) -> str:
 
 def summary(table: pd.DataFrame) -> pd.DataFrame:
     """Per patching (activation, direction) and encoding score: Spearman's rho over heads, the top-k
-    overlap and its chance level, and the heads that lead each ranking."""
+    overlap and its chance level, the heads that lead each ranking, and the best encoder's rank by
+    use in that map (1 = the largest effect; ties broken by layer and head, as the patching table's
+    rank is)."""
     from scipy.stats import spearmanr
 
     rows = []
@@ -68,8 +71,11 @@ def summary(table: pd.DataFrame) -> pd.DataFrame:
             encoded = heads.sort_values([name, "layer", "head"], ascending=[False, True, True])
             top_used, top_encoded = order(used)[:k], order(encoded)[:k]
             rho, p = spearmanr(heads[name], heads["effect"]) if heads["effect"].notna().all() else (np.nan, np.nan)
+            best = top_encoded[0]
             rows.append({"activation": activation, "direction": direction, "encoding": name, "n_heads": n,
                          "spearman": rho, "p_value": p, "top_k": k, "overlap": len(set(top_used) & set(top_encoded)),
                          "chance_overlap": k * k / n, "top_used": named(top_used[:3]),
-                         "top_encoded": named(top_encoded[:3])})
+                         "top_encoded": named(top_encoded[:3]), "best_encoder": named([best]),
+                         "best_encoder_rank": order(used).index(best) + 1,
+                         "best_encoder_effect": float(encoded["effect"].iloc[0])})
     return pd.DataFrame(rows)
