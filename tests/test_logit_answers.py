@@ -11,6 +11,7 @@ import torch
 
 from graphattn import graphs, plots, prompts
 from graphattn.behaviour import candidates, questions
+from graphattn.behaviour.decode import logits_at
 from graphattn.behaviour.questions import Question
 from graphattn.models import load_bridge
 
@@ -53,6 +54,30 @@ def test_a_planted_answer_is_ranked_first_on_a_model_whose_output_is_fixed_by_ha
     # D has no parents: B outscores the true answer (none), which ties with A and C for places 2 to 4.
     assert model.loc["D", "top_true"] == 0.0
     assert model.loc["D", "reciprocal_rank"] == pytest.approx((1 / 2 + 1 / 3 + 1 / 4) / 3)
+
+
+@pytest.mark.parametrize("architecture", ["llama", "gemma2"])
+def test_logits_at_gives_the_full_logits_of_the_positions_asked_for(tmp_path, architecture):
+    """Only the rows read are unembedded (Gemma 2 adds its final soft-capping after the
+    unembedding); one position per row or several, and inside run_with_hooks, as patching runs it."""
+    bridge = load_bridge(str(build_tiny(architecture, tmp_path / architecture)))
+    ids = torch.tensor([[1, 40, 41, 42, 43, 44], [1, 50, 51, 52, 53, 54]])
+    with torch.inference_mode():
+        full = bridge(ids, return_type="logits")
+        last = torch.tensor([3, 5])
+        with logits_at(bridge, last):
+            one = bridge(ids, return_type="logits")
+            hooked = bridge.run_with_hooks(ids, fwd_hooks=[])
+        several = torch.tensor([[0, 2, 2], [1, 4, 5]])
+        with logits_at(bridge, several):
+            more = bridge(ids, return_type="logits")
+        after = bridge(ids, return_type="logits")
+    assert one.shape == (2, 1, full.shape[-1]) and more.shape == (2, 3, full.shape[-1])
+    rows = torch.arange(2)
+    torch.testing.assert_close(one[:, 0], full[rows, last], atol=1e-5, rtol=0)
+    torch.testing.assert_close(hooked, one, atol=1e-5, rtol=0)
+    torch.testing.assert_close(more, full[rows[:, None], several], atol=1e-5, rtol=0)
+    torch.testing.assert_close(after, full, atol=1e-5, rtol=0)  # the hook is gone on leaving
 
 
 def test_a_name_of_several_tokens_scores_the_sum_of_its_tokens_log_probabilities(tmp_path):

@@ -60,6 +60,22 @@ def pad_id(tokenizer) -> int:
 
 
 @contextmanager
+def logits_at(bridge, positions: torch.Tensor):
+    """Within it, the bridge's logits are those of ``positions`` only ([batch] or [batch, k]
+    token positions; logits [batch, k, vocab], k = 1 for [batch]): the unembedding reads just
+    those rows of the final residual stream. Exact, as nothing after the unembedding mixes
+    positions; what it saves is the logits nobody reads, which with Gemma 3's 262,144-token
+    vocabulary are 10 GB for 32 prompts of 300 tokens, and most of the forward pass's time."""
+    index = positions[:, None] if positions.dim() == 1 else positions
+
+    def pick(resid, hook):
+        return resid[torch.arange(resid.shape[0])[:, None], index]
+
+    with bridge.hooks(fwd_hooks=[("unembed.hook_in", pick)]):
+        yield
+
+
+@contextmanager
 def cache_kwarg_adapter(bridge):
     """While open, each attention bridge also gets the cache that transformers passes as ``cache``
     under the name it reads, ``past_key_values`` (a no-op where transformers already uses that name)."""
@@ -93,7 +109,8 @@ def greedy_batch(bridge, ids: torch.Tensor, mask: torch.Tensor, max_new_tokens: 
     done = torch.zeros(ids.shape[0], dtype=torch.bool)
     texts = [""] * ids.shape[0]
     with torch.inference_mode(), bridge.hooks(fwd_hooks=hooks), cache_kwarg_adapter(bridge):
-        logits = bridge(ids, attention_mask=mask, return_type="logits", cache=cache, use_cache=True)
+        with logits_at(bridge, torch.full((ids.shape[0],), ids.shape[1] - 1)):  # left-padded: the last
+            logits = bridge(ids, attention_mask=mask, return_type="logits", cache=cache, use_cache=True)
         for _ in range(max_new_tokens):
             token = logits[:, -1].argmax(-1, keepdim=True)
             new = torch.cat([new, token], 1)

@@ -29,7 +29,7 @@ import torch
 from tqdm import tqdm
 
 from .candidates import answer_tokens
-from .decode import pad_id, right_pad, token_ids
+from .decode import logits_at, pad_id, right_pad, token_ids
 from .questions import Question
 
 ACTIVATIONS = ("out", "pattern")
@@ -179,14 +179,13 @@ def head_sweeps(bridge, pairs: list[Pair], batch_size: int, activations=ACTIVATI
     names = lambda name: name.endswith(("hook_z", "hook_pattern"))  # noqa: E731
     for chunk, clean, corrupt, positions in tqdm(list(batches(pairs, batch_size, pad)), desc="patching",
                                                  unit="batch", disable=not progress):
-        metric = logit_diff_metric(chunk, positions)
-        with torch.inference_mode():
+        metric = logit_diff_metric(chunk, torch.zeros_like(positions))  # logits of the answer position only
+        with torch.inference_mode(), logits_at(bridge, positions):
             clean_logits, clean_cache = bridge.run_with_cache(clean, names_filter=names)
             corrupt_logits, corrupt_cache = bridge.run_with_cache(corrupt, names_filter=names)
-        out["clean"].append(metric(clean_logits))
-        out["corrupt"].append(metric(corrupt_logits))
-        for activation in activations:
-            with torch.inference_mode():
+            out["clean"].append(metric(clean_logits))
+            out["corrupt"].append(metric(corrupt_logits))
+            for activation in activations:
                 out[activation, "denoising"].append(sweep(activation, corrupt, clean_cache, metric))
                 out[activation, "noising"].append(sweep(activation, clean, corrupt_cache, metric))
     return {key: torch.cat(parts, dim=-1).numpy() for key, parts in out.items()}
@@ -235,9 +234,10 @@ def attribution_sweeps(bridge, pairs: list[Pair], batch_size: int, activations=A
     out = {"clean": [], "corrupt": [], **{(a, d): [] for a in activations for d in DIRECTIONS}}
     for chunk, clean, corrupt, positions in tqdm(list(batches(pairs, batch_size, pad)), desc="attribution",
                                                  unit="batch", disable=not progress):
-        metric = logit_diff_metric(chunk, positions)
-        clean_ld, clean_acts, clean_grads = run_with_grads(bridge, clean, metric, activations)
-        corrupt_ld, corrupt_acts, corrupt_grads = run_with_grads(bridge, corrupt, metric, activations)
+        metric = logit_diff_metric(chunk, torch.zeros_like(positions))  # logits of the answer position only
+        with logits_at(bridge, positions):
+            clean_ld, clean_acts, clean_grads = run_with_grads(bridge, clean, metric, activations)
+            corrupt_ld, corrupt_acts, corrupt_grads = run_with_grads(bridge, corrupt, metric, activations)
         out["clean"].append(clean_ld)
         out["corrupt"].append(corrupt_ld)
         for a in activations:
