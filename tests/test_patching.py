@@ -244,3 +244,31 @@ def test_exact_patching_of_a_sample_of_heads_equals_the_full_sweep_there_and_che
     assert table.loc[table["method"] == "exact", "rank"].isna().sum() == 4  # 1 head x 2 activations x 2 directions
     assert set(patching.primary(table)["method"]) == {"attribution"}  # the sample only checks it
     assert set(patching.method_agreement(table)) == {(a, d) for a in patching.ACTIVATIONS for d in patching.DIRECTIONS}
+
+
+def test_with_both_methods_exact_patching_covers_the_sample_and_attributions_top_heads(toy_bridge):
+    _, _, pairs, _ = pairs_for(toy_bridge.tokenizer)
+    pairs = pairs[:5]
+    patch = {"method": "both", "exact_sample": 2, "exact_top": 1, "seed": 0, "activations": ["out", "pattern"]}
+    intervals = {"resamples": 20, "seed": 0}
+    table, sweeps, chosen = patching.patch_table(toy_bridge, pairs, 4, patch, intervals, progress=False)
+    assert chosen["sample"] == patching.sample_heads(2, 2, 2, seed=0)
+    attribution = table[table["method"] == "attribution"]
+    first = attribution[attribution["rank"] == 1]
+    assert chosen["top"] == sorted(set(zip(first["layer"], first["head"])))
+    exact = table[table["method"] == "exact"]
+    measured = set(zip(exact.loc[exact["effect"].notna(), "layer"], exact.loc[exact["effect"].notna(), "head"]))
+    assert measured == set(chosen["sample"]) | set(chosen["top"])
+    assert set(zip(table.loc[table["sampled"], "layer"], table.loc[table["sampled"], "head"])) == set(chosen["sample"])
+    # The rank correlation is read over the random sample only (two heads: +1 or -1), not the chosen top heads.
+    agreement = patching.method_agreement(table, chosen["sample"])
+    assert set(np.round(np.abs(list(agreement.values())), 6)) <= {1.0}
+    np.testing.assert_allclose(sweeps["exact"]["clean"], sweeps["attribution"]["clean"], atol=1e-4)
+    only_sample, _, chosen = patching.patch_table(toy_bridge, pairs, 4, {**patch, "exact_top": 0}, intervals,
+                                                  progress=False)
+    exact = only_sample[only_sample["method"] == "exact"]
+    assert chosen["top"] == [] and set(zip(exact.loc[exact["effect"].notna(), "layer"],
+                                           exact.loc[exact["effect"].notna(), "head"])) == set(chosen["sample"])
+    alone, sweeps, chosen = patching.patch_table(toy_bridge, pairs, 4, {**patch, "method": "exact"}, intervals,
+                                                 progress=False)
+    assert set(alone["method"]) == {"exact"} and chosen["sample"] is None and alone["effect"].notna().all()

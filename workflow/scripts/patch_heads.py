@@ -12,8 +12,6 @@ from graphattn.atomic import write_text
 from graphattn.behaviour import patching, runs
 from graphattn.rule_log import log_to
 
-SWEEPS = {"exact": patching.head_sweeps, "attribution": patching.attribution_sweeps}
-
 with log_to(snakemake.log[0]) as log:
     torch.set_num_threads(snakemake.threads)
     model, settings, patch = snakemake.params.model, snakemake.params.settings, snakemake.params.patching
@@ -26,25 +24,22 @@ with log_to(snakemake.log[0]) as log:
         raise ValueError(f"activation patching of {snakemake.wildcards.model}: no parents question gives a "
                          f"corrupted prompt of the same length ({skipped}); accepted: graphs whose nodes have parents "
                          f"and names of one token each")
-    methods = ["exact", "attribution"] if patch["method"] == "both" else [patch["method"]]
-    # With both, exact patching may cover a seeded sample of heads only, where it checks attribution.
-    sample = patching.sample_heads(bridge.cfg.n_layers, bridge.cfg.n_heads, patch["exact_sample"], patch["seed"])
-    sweeps = {m: SWEEPS[m](bridge, pairs, settings["batch_size"], patch["activations"], **(
-        {"heads": sample} if m == "exact" and patch["method"] == "both" else {})) for m in methods}
-    table = pd.concat([patching.head_table(sweeps[m], pairs, intervals["resamples"], intervals["seed"]).assign(method=m)
-                       for m in methods], ignore_index=True)
+    table, sweeps, chosen = patching.patch_table(bridge, pairs, settings["batch_size"], patch, intervals)
+    if chosen["sample"] is not None:
+        log.info("exact patching of %d sampled heads and of attribution's top %d of each map: %s",
+                 len(chosen["sample"]), patch["exact_top"], " ".join(f"L{l}H{h}" for l, h in chosen["top"]))
     log.info("logit difference, clean %.3f, corrupted %.3f (mean over pairs)", table["clean_ld"].iloc[0],
              table["corrupt_ld"].iloc[0])
     for (method, activation, direction), rows in table.groupby(["method", "activation", "direction"], sort=False):
         top = rows.sort_values("rank").head(3)
         log.info("%s, %s %s: top heads %s", method, activation, direction,
                  ", ".join(f"L{r.layer}H{r.head} {r.effect:.3f}" for r in top.itertuples()))
-    for (activation, direction), rho in patching.method_agreement(table).items():
-        log.info("%s %s: Spearman correlation of attribution with exact patching over heads %.3f",
-                 activation, direction, rho)
+    for (activation, direction), rho in patching.method_agreement(table, chosen["sample"]).items():
+        log.info("%s %s: Spearman correlation of attribution with exact patching over %s %.3f",
+                 activation, direction, "the sampled heads" if chosen["sample"] else "every head", rho)
     write_text(snakemake.output.csv, table.to_csv(index=False, float_format="%.4f"))
     write_text(snakemake.output.pairs,
-               patching.pair_table(pairs, sweeps[methods[0]]).to_csv(index=False, float_format="%.4f"))
+               patching.pair_table(pairs, sweeps.get("exact", sweeps.get("attribution"))).to_csv(index=False, float_format="%.4f"))
     plots.patching_maps(patching.primary(table), snakemake.output.png,
                         "{model} / {graph_set} / {notation}: activation patching per head ({method})".format(
-                            method=methods[0], **snakemake.wildcards))
+                            method=patching.primary(table)["method"].iloc[0], **snakemake.wildcards))

@@ -319,6 +319,39 @@ def sample_heads(n_layers: int, n_heads: int, size: int | None, seed: int) -> li
     return [(int(i // n_heads), int(i % n_heads)) for i in sorted(picked)]
 
 
+def patch_table(bridge, pairs: list[Pair], batch_size: int, patch: dict, intervals: dict,
+                progress: bool = True) -> tuple[pd.DataFrame, dict, dict]:
+    """The head table of ``patch["method"]`` (``both``: exact and attribution, attribution first),
+    its raw sweeps per method, and the heads patched exactly: with both and an ``exact_sample``,
+    that seeded sample, where exact patching checks attribution (``sampled`` marks it), and
+    attribution's top ``exact_top`` heads of each map, so that its largest effects are measured."""
+    sweep = {"exact": head_sweeps, "attribution": attribution_sweeps}
+    methods = ["attribution", "exact"] if patch["method"] == "both" else [patch["method"]]
+    n_layers, n_heads = bridge.cfg.n_layers, bridge.cfg.n_heads
+    sample = sample_heads(n_layers, n_heads, patch["exact_sample"], patch["seed"]) if patch["method"] == "both" \
+        else None
+    tables, sweeps, chosen = {}, {}, {"sample": sample, "top": []}
+    for method in methods:
+        heads = None
+        if method == "exact" and sample is not None:
+            chosen["top"] = top_heads(tables["attribution"], patch["exact_top"])
+            heads = sorted(set(sample) | set(chosen["top"]))
+        sweeps[method] = sweep[method](bridge, pairs, batch_size, patch["activations"], progress=progress,
+                                       **({"heads": heads} if heads is not None else {}))
+        tables[method] = head_table(sweeps[method], pairs, intervals["resamples"], intervals["seed"]).assign(
+            method=method)
+    table = pd.concat([tables[m] for m in reversed(methods)], ignore_index=True)  # exact first, as before
+    in_sample = set(sample) if sample is not None else None
+    table["sampled"] = [in_sample is None or (layer, head) in in_sample for layer, head in zip(table["layer"], table["head"])]
+    return table, sweeps, chosen
+
+
+def top_heads(table: pd.DataFrame, n: int) -> list[tuple[int, int]]:
+    """The heads of rank 1 to n in any map (activation and direction) of a head table."""
+    top = table[table["rank"] <= n]
+    return sorted(set(zip(top["layer"].astype(int), top["head"].astype(int))))
+
+
 def primary(table: pd.DataFrame) -> pd.DataFrame:
     """The rows of exact patching where a table has both methods over every head, else those of
     attribution (exact on a sample of heads only checks it), or the table of its one method."""
@@ -328,9 +361,10 @@ def primary(table: pd.DataFrame) -> pd.DataFrame:
     return exact if exact["effect"].notna().all() else table[table["method"] == "attribution"]
 
 
-def method_agreement(table: pd.DataFrame) -> dict:
+def method_agreement(table: pd.DataFrame, heads: list[tuple[int, int]] | None = None) -> dict:
     """(activation, direction) -> Spearman correlation over heads of attribution's effects with
-    exact patching's; empty unless the table has both."""
+    exact patching's, over ``heads`` (e.g. the random sample, not the heads chosen for their
+    attribution) or every head patched exactly; empty unless the table has both."""
     from scipy.stats import spearmanr
 
     if "method" not in table or set(table["method"]) != {"exact", "attribution"}:
@@ -339,5 +373,7 @@ def method_agreement(table: pd.DataFrame) -> dict:
     both = table[table["method"] == "exact"].merge(table[table["method"] == "attribution"], on=keys,
                                                     suffixes=("_exact", "_attribution"))
     both = both[both["effect_exact"].notna()]  # exact on a sample of heads: compared there
+    if heads is not None:
+        both = both[[(layer, head) in set(heads) for layer, head in zip(both["layer"], both["head"])]]
     return {(a, d): float(spearmanr(rows["effect_exact"], rows["effect_attribution"])[0])
             for (a, d), rows in both.groupby(["activation", "direction"], sort=False)}
