@@ -342,7 +342,8 @@ def patch_table(bridge, pairs: list[Pair], batch_size: int, patch: dict, interva
             method=method)
     table = pd.concat([tables[m] for m in reversed(methods)], ignore_index=True)  # exact first, as before
     in_sample = set(sample) if sample is not None else None
-    table["sampled"] = [in_sample is None or (layer, head) in in_sample for layer, head in zip(table["layer"], table["head"])]
+    table["sampled"] = [in_sample is None or (layer, head) in in_sample
+                        for layer, head in zip(table["layer"], table["head"])]
     return table, sweeps, chosen
 
 
