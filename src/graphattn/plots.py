@@ -301,13 +301,18 @@ PATCH_TITLES = {("out", "denoising"): "head output, clean into corrupted:\nshare
                 ("pattern", "noising"): "head pattern, corrupted into clean:\nshare lost"}
 
 
+def _patch_panels(table: pd.DataFrame) -> list[tuple[str, str]]:
+    """The (activation, direction) maps a patching table has, in PATCH_TITLES' order."""
+    return [key for key in PATCH_TITLES if ((table["activation"] == key[0]) & (table["direction"] == key[1])).any()]
+
+
 def patching_maps(table: pd.DataFrame, path, title: str):
     """Each head's patching effect (layer x head), a panel per activation and direction, on one
     diverging scale centred on 0; the head of rank 1 framed."""
     import numpy as np
     from matplotlib.patches import Rectangle
 
-    panels = [key for key in PATCH_TITLES if ((table["activation"] == key[0]) & (table["direction"] == key[1])).any()]
+    panels = _patch_panels(table)
     fig, axes = _grid_figure(len(panels), table, cols=2)
     limit = max(float(np.nanmax(np.abs(table["effect"]))), 1e-6) if table["effect"].notna().any() else 1.0
     for ax, (activation, direction) in zip(axes, panels):
@@ -337,10 +342,8 @@ def encoding_use(table: pd.DataFrame, stats: pd.DataFrame, path, title: str):
     patching effect of the head's output, then of its pattern; each direction a panel): a point per
     head, coloured by layer, its role tag as the marker; in each panel title Spearman's rho and
     where the best encoder ranks by use, its point labelled."""
-    panels = [key for key in PATCH_TITLES if ((table["activation"] == key[0]) & (table["direction"] == key[1])).any()]
-    columns = min(len(panels), 2)
-    fig = new_figure(4.6 * columns, 3.8 * -(-len(panels) // columns))
-    axes = fig.subplots(-(-len(panels) // columns), columns, squeeze=False).ravel()
+    panels = _patch_panels(table)
+    fig, axes = _panels(len(panels), 2, (4.6, 3.8))
     roles = sorted(table["role"].dropna().unique()) if "role" in table else []
     n_layers = int(table["layer"].max()) + 1
     for ax, (activation, direction) in zip(axes, panels):
@@ -370,8 +373,6 @@ def encoding_use(table: pd.DataFrame, stats: pd.DataFrame, path, title: str):
         ax.set_title(f"{activation}, {direction}\n({rho})", fontsize=8)
         if roles:
             ax.legend(fontsize=6, title="role", title_fontsize=6)
-    for ax in axes[len(panels):]:
-        ax.set_visible(False)
     fig.suptitle(title, fontsize=9)
     return save(fig, path)
 

@@ -66,16 +66,16 @@ def summary(table: pd.DataFrame) -> pd.DataFrame:
     for (activation, direction), heads in table.groupby(["activation", "direction"], sort=False):
         n = len(heads)
         k = top_k(n)
-        used = heads.sort_values(["effect", "layer", "head"], ascending=[False, True, True])
+        used = order(heads.sort_values(["effect", "layer", "head"], ascending=[False, True, True]))
         for name in ENCODING:
             encoded = heads.sort_values([name, "layer", "head"], ascending=[False, True, True])
-            top_used, top_encoded = order(used)[:k], order(encoded)[:k]
+            top_used, top_encoded = used[:k], order(encoded)[:k]
             rho, p = spearmanr(heads[name], heads["effect"]) if heads["effect"].notna().all() else (np.nan, np.nan)
             best = top_encoded[0]
             rows.append({"activation": activation, "direction": direction, "encoding": name, "n_heads": n,
                          "spearman": rho, "p_value": p, "top_k": k, "overlap": len(set(top_used) & set(top_encoded)),
                          "chance_overlap": k * k / n, "top_used": named(top_used[:3]),
                          "top_encoded": named(top_encoded[:3]), "best_encoder": named([best]),
-                         "best_encoder_rank": order(used).index(best) + 1,
+                         "best_encoder_rank": used.index(best) + 1,
                          "best_encoder_effect": float(encoded["effect"].iloc[0])})
     return pd.DataFrame(rows)

@@ -375,6 +375,7 @@ def method_agreement(table: pd.DataFrame, heads: list[tuple[int, int]] | None = 
                                                     suffixes=("_exact", "_attribution"))
     both = both[both["effect_exact"].notna()]  # exact on a sample of heads: compared there
     if heads is not None:
-        both = both[[(layer, head) in set(heads) for layer, head in zip(both["layer"], both["head"])]]
+        keep = set(heads)
+        both = both[[(layer, head) in keep for layer, head in zip(both["layer"], both["head"])]]
     return {(a, d): float(spearmanr(rows["effect_exact"], rows["effect_attribution"])[0])
             for (a, d), rows in both.groupby(["activation", "direction"], sort=False)}
