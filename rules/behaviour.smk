@@ -1,8 +1,9 @@
 # Does the model use what its heads encode? (graphattn.behaviour) For each model of
 # behaviour.models and its control: its answers to "Parents of X:" / "Children of X:" after
-# every test-split prompt, the accuracy as heads are mean-ablated (top-ranked against random),
-# and the accuracy as the sink's attention moves to the other keys (SLASH-style, prompt pass);
-# the controls answer but are not intervened on (a random-init model has no answer to move).
+# every test-split prompt, its candidates scored on the logits, activation patching per head,
+# the accuracy as heads are ablated (top-ranked against random), and the accuracy as the sink's
+# attention moves to the other keys (SLASH-style, prompt pass). The controls are patched and
+# ablated as baselines, not sink-swept.
 
 BEHAVIOUR_DIR = "results/behaviour/{model}/{graph_set}/{notation}"
 
@@ -105,12 +106,21 @@ def patching_settings(wildcards):
     return canonical(config["behaviour"]["patching"])
 
 
-# Activation patching per head (graphattn.behaviour.patching): the models of behaviour.models.
+def reference_pairs(wildcards):
+    """A control's patching is measured in its model's clean-corrupted gap: its own is near 0."""
+    model = config["models"][wildcards.model]["control_of"]
+    return [BEHAVIOUR_DIR.format(model=model, graph_set=wildcards.graph_set, notation=wildcards.notation)
+            + "/patching_pairs.csv"] if model else []
+
+
+# Activation patching per head (graphattn.behaviour.patching): the models of behaviour.models and
+# their controls.
 rule patch_heads:
     input:
         graphs="results/graphs/{graph_set}.json",
         prompts="results/prompts/{graph_set}/{notation}.jsonl",
         model=model_folder_input,
+        reference=reference_pairs,
     output:
         csv=BEHAVIOUR_DIR + "/patching.csv",
         pairs=BEHAVIOUR_DIR + "/patching_pairs.csv",
@@ -261,7 +271,7 @@ rule behaviour_table:
         summaries=lambda w: behaviour_files("summary.csv"),
         sweeps=lambda w: behaviour_files("sink_sweep.csv", intervened_runs()),
         sink_probes=lambda w: behaviour_files("sink_probes.csv", intervened_runs()),
-        curves=lambda w: behaviour_files("head_ablation.csv", intervened_runs()),
+        curves=lambda w: behaviour_files("head_ablation.csv"),
     output:
         csv=report(
             "results/tables/behaviour.csv",

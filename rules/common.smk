@@ -212,8 +212,8 @@ def behaviour_runs():
 
 
 def intervened_runs():
-    """The behaviour runs of the models that are not controls: those ablated and sink-swept (a
-    random-init model has no answer to move)."""
+    """The behaviour runs of the models that are not controls: those sink-swept, and whose logit
+    figure shows the control beside them. Controls are patched and ablated too, as baselines."""
     return [run for run in behaviour_runs() if not config["models"][run["model"]]["control_of"]]
 
 
@@ -226,10 +226,11 @@ def behaviour_targets():
     """The behaviour table and every per-model figure, if the config has a behaviour section."""
     if not behaviour_runs():
         return []
-    plots = ["head_ablation", "logit_answers"] + (["patching", "encoding_use"] if config["behaviour"]["patching"]["method"] != "none" else [])
+    plot = "results/plots/behaviour/{model}/{graph_set}/{notation}/{plot}.png"
+    every = ["head_ablation"] + (["patching", "encoding_use"] if config["behaviour"]["patching"]["method"] != "none" else [])
     return ["results/tables/behaviour.csv", "results/tables/logit_answers.csv"] + [
-        "results/plots/behaviour/{model}/{graph_set}/{notation}/{plot}.png".format(plot=plot, **run)
-        for run in intervened_runs() for plot in plots]
+        plot.format(plot=name, **run) for run in behaviour_runs() for name in every] + [
+        plot.format(plot="logit_answers", **run) for run in intervened_runs()]
 
 
 def layer_runs():

@@ -390,7 +390,7 @@ def test_cached_greedy_steps_equal_a_full_recomputation(architecture, tmp_path):
             assert model.tokenizer.decode(seq[row, ids.shape[1]:], skip_special_tokens=True).startswith(answer)
 
 
-def test_the_behaviour_table_puts_each_model_beside_its_control_and_the_curve_and_sweep_beside_both():
+def test_the_behaviour_table_puts_each_model_beside_its_control_with_both_curves_and_the_models_sweep():
     from graphattn.behaviour.tables import behaviour_table
 
     def summary(accuracy):
@@ -403,8 +403,9 @@ def test_the_behaviour_table_puts_each_model_beside_its_control_and_the_curve_an
     sweep = pd.DataFrame({"g": [1.0, 0.5], "kind": "parents", "accuracy": [0.9, 0.95]})
     probed = pd.DataFrame({"g": [1.0, 1.0, 0.5, 0.5], "probe": "mlp", "seed": [0, 1, 0, 1], "f1": [0.8, 0.9, 0.7, 0.7]})
     runs_ = [dict(model="toy", graph_set="s", notation="arrow"), dict(model="toy-random", graph_set="s", notation="arrow")]
-    # The control answers; only the model is intervened on.
-    table = behaviour_table(runs_, [summary(0.9), summary(0.1)], runs_[:1], [curve], [sweep], [probed],
+    control_curve = curve.assign(accuracy=[0.1, 0.1, 0.2, 0.0, 0.1, 0.1, 0.1, 0.0, 0.1, 0.1])
+    # Both are ablated; only the model is sink-swept.
+    table = behaviour_table(runs_, [summary(0.9), summary(0.1)], [curve, control_curve], runs_[:1], [sweep], [probed],
                             {"toy": "toy-random"})
     toy = table.iloc[0]
     assert (toy["accuracy"], toy["control_accuracy"], toy["graph_blind_accuracy"]) == (0.9, 0.1, 0.2)
@@ -412,4 +413,6 @@ def test_the_behaviour_table_puts_each_model_beside_its_control_and_the_curve_an
     assert (toy["n_mid"], toy["accuracy_top_mid"], toy["accuracy_random_mid"]) == (2, 0.3, 0.5)
     assert (toy["n_max"], toy["accuracy_top_max"]) == (4, 0.2)
     assert (toy["accuracy_g0.5"], toy["mlp_f1_g1"], toy["mlp_f1_g0.5"]) == (0.95, pytest.approx(0.85), 0.7)
-    assert table.iloc[1][["n_mid", "accuracy_top_max", "accuracy_g0.5", "mlp_f1_g1"]].isna().all()
+    control = table.iloc[1]
+    assert (control["n_mid"], control["accuracy_top_mid"], control["accuracy_random_mid"]) == (2, 0.1, 0.1)
+    assert control[["accuracy_g0.5", "mlp_f1_g1"]].isna().all()

@@ -172,6 +172,29 @@ def test_the_head_table_normalises_ranks_and_bootstraps_by_graph():
     assert flat["normalised"].isna().all() and flat["raw_mean"].notna().all()
 
 
+def test_a_control_is_measured_in_its_models_gap_and_its_pairs_must_be_the_models():
+    """A control's own gap (0.02 here) would blow its noise up 50-fold; its model's gap (4) puts
+    it on the model's scale: a head that moves the control's LD by 0.4 carries 0.1 of the answer."""
+    pairs = [patching.Pair(g, 0, "C", "", "", "A", "B", (5, 6), (5, 7), 0, 0) for g in (0, 0, 1, 1)]
+    clean, corrupt = np.full(4, 0.01), np.full(4, -0.01)
+    moved = corrupt + np.array([0.4, 0.0])[None, :, None] * np.ones((2, 2, 4))  # head 0 of each layer moves 0.4
+    sweeps = {"clean": clean, "corrupt": corrupt, ("out", "denoising"): moved, ("out", "noising"): clean - (moved - corrupt)}
+    own = patching.head_table(sweeps, pairs, resamples=10, seed=0)
+    assert own.loc[own["head"] == 0, "effect"].to_numpy() == pytest.approx(20.0)
+    reference = patching.pair_table(pairs, {"clean": np.full(4, 2.5), "corrupt": np.full(4, -1.5)})
+    gap = patching.reference_gap(pairs, reference, "toy")
+    assert gap == pytest.approx(4.0)
+    scaled = patching.head_table(sweeps, pairs, resamples=10, seed=0, gap=gap).set_index(["direction", "layer", "head"])
+    assert scaled["effect"].to_dict() == pytest.approx({(d, layer, head): 0.1 if head == 0 else 0.0
+                                                        for d in patching.DIRECTIONS for layer in range(2)
+                                                        for head in range(2)})
+    assert (scaled["gap"] == 4.0).all() and own["gap"].to_numpy() == pytest.approx(0.02)
+    with pytest.raises(ValueError, match="differ from toy's"):
+        patching.reference_gap(pairs, reference.assign(node=["C", "C", "C", "D"]), "toy")
+    with pytest.raises(ValueError, match="4 against 3 pairs"):
+        patching.reference_gap(pairs, reference.iloc[:3], "toy")
+
+
 def test_the_patching_figure_draws_a_map_per_activation_and_direction_and_frames_the_top_head(tmp_path):
     rows = [{"activation": a, "direction": d, "layer": layer, "head": head,
              "effect": 0.9 if (layer, head) == (1, 0) else 0.1 * head, "rank": 1 if (layer, head) == (1, 0) else 2}

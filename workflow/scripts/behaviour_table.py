@@ -14,7 +14,7 @@ from graphattn.rule_log import log_to
 with log_to(snakemake.log[0]) as log:
     runs, intervened = snakemake.params.runs, snakemake.params.intervened
     read = lambda paths: [pd.read_csv(p) for p in paths]  # noqa: E731
-    table = behaviour_table(runs, read(snakemake.input.summaries), intervened, read(snakemake.input.curves),
+    table = behaviour_table(runs, read(snakemake.input.summaries), read(snakemake.input.curves), intervened,
                             read(snakemake.input.sweeps), read(snakemake.input.sink_probes), snakemake.params.controls)
     write_text(snakemake.output.csv, table.to_csv(index=False, float_format="%.4f"))
     write_text(snakemake.output.md, table.to_markdown(index=False, floatfmt=".3f"))

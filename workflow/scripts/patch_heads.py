@@ -24,7 +24,13 @@ with log_to(snakemake.log[0]) as log:
         raise ValueError(f"activation patching of {snakemake.wildcards.model}: no parents question gives a "
                          f"corrupted prompt of the same length ({skipped}); accepted: graphs whose nodes have parents "
                          f"and names of one token each")
-    table, sweeps, chosen = patching.patch_table(bridge, pairs, settings["batch_size"], patch, intervals)
+    gap, of = None, "its own"
+    if snakemake.input.reference:  # a control: measured in its model's clean-corrupted gap
+        of = model["control_of"]
+        gap = patching.reference_gap(pairs, pd.read_csv(snakemake.input.reference[0]), of)
+        log.info("effects as shares of %s's clean-corrupted gap, %.3f", of, gap)
+        of += "'s"
+    table, sweeps, chosen = patching.patch_table(bridge, pairs, settings["batch_size"], patch, intervals, gap=gap)
     if chosen["sample"] is not None:
         log.info("exact patching of %d sampled heads and of attribution's top %d of each map: %s",
                  len(chosen["sample"]), patch["exact_top"], " ".join(f"L{l}H{h}" for l, h in chosen["top"]))
@@ -38,8 +44,9 @@ with log_to(snakemake.log[0]) as log:
         log.info("%s %s: Spearman correlation of attribution with exact patching over %s %.3f",
                  activation, direction, "the sampled heads" if chosen["sample"] else "every head", rho)
     write_text(snakemake.output.csv, table.to_csv(index=False, float_format="%.4f"))
-    write_text(snakemake.output.pairs,
-               patching.pair_table(pairs, sweeps.get("exact", sweeps.get("attribution"))).to_csv(index=False, float_format="%.4f"))
-    plots.patching_maps(patching.primary(table), snakemake.output.png,
-                        "{model} / {graph_set} / {notation}: activation patching per head ({method})".format(
-                            method=patching.primary(table)["method"].iloc[0], **snakemake.wildcards))
+    pair_rows = patching.pair_table(pairs, sweeps.get("exact", sweeps.get("attribution")))
+    write_text(snakemake.output.pairs, pair_rows.to_csv(index=False, float_format="%.4f"))
+    shown = patching.primary(table)
+    plots.patching_maps(shown, snakemake.output.png,
+                        "{model} / {graph_set} / {notation}: activation patching per head ({method}; in {of} "
+                        "clean-corrupted gap)".format(method=shown["method"].iloc[0], of=of, **snakemake.wildcards))

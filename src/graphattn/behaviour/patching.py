@@ -259,16 +259,21 @@ def normalised(values: np.ndarray, clean: np.ndarray, corrupt: np.ndarray) -> np
     return (values - corrupt) / gap
 
 
-def head_table(sweeps: dict, pairs: list[Pair], resamples: int, seed: int) -> pd.DataFrame:
+def head_table(sweeps: dict, pairs: list[Pair], resamples: int, seed: int, gap: float | None = None) -> pd.DataFrame:
     """One row per activation, direction, layer and head: the normalised metric's mean over
     pairs (1 clean, 0 corrupted), its sd over pairs and 95% interval over graphs (bootstrap of
     the graphs, the same draws for every head), and ``effect``, what the head carries: the
-    share it restores (denoising) or 1 minus what is left without it (noising); ``rank`` 1 is
-    the largest effect of its activation and direction. Without a clean-corrupted gap (a model
-    that does not answer from the graph) the normalised columns are NaN and ``raw_mean`` (the
-    mean logit difference with the head patched) remains."""
+    share it restores (denoising) or the share of the clean answer lost without it (noising);
+    ``rank`` 1 is the largest effect of its activation and direction. Without a clean-corrupted
+    gap (a model that does not answer from the graph) the normalised columns are NaN and
+    ``raw_mean`` (the mean logit difference with the head patched) remains.
+
+    ``gap``: the clean-corrupted gap to normalise by, if not the model's own: a random-init
+    control's gap is near 0 (its own normalised effects are noise divided by noise), so it is
+    measured in its model's gap, on the same scale as the model's map (``gap`` column)."""
     clean, corrupt = sweeps["clean"], sweeps["corrupt"]
-    gap = float(np.mean(clean - corrupt))
+    own_gap = float(np.mean(clean - corrupt))
+    gap = own_gap if gap is None else gap
     graph_ids = np.array([p.graph_id for p in pairs])
     groups = np.unique(graph_ids)
     member = (graph_ids[None, :] == groups[:, None]).astype(float)  # [graphs, pairs]
@@ -280,11 +285,13 @@ def head_table(sweeps: dict, pairs: list[Pair], resamples: int, seed: int) -> pd
             if (activation, direction) not in sweeps:
                 continue
             values = sweeps[activation, direction]  # [layers, heads, pairs]
-            norm = (values - corrupt) / gap if abs(gap) > 1e-6 else np.full_like(values, np.nan)
+            has_gap = abs(gap) > 1e-6
+            norm = (values - corrupt) / gap if has_gap else np.full_like(values, np.nan)
             boot = norm @ weights.T / weights.sum(1)  # [layers, heads, resamples]
             low, high = np.percentile(boot, [2.5, 97.5], axis=-1)
             mean = norm.mean(-1)
-            effect = mean if direction == "denoising" else 1 - mean
+            # Noising: (LD_clean - LD_patched) / gap, which is 1 - mean with the model's own gap.
+            effect = mean if direction == "denoising" else (own_gap / gap if has_gap else np.nan) - mean
             order = (-np.nan_to_num(effect, nan=-np.inf)).ravel().argsort(kind="stable")
             rank = np.empty(order.size)
             rank[order] = np.arange(1, order.size + 1)
@@ -297,8 +304,20 @@ def head_table(sweeps: dict, pairs: list[Pair], resamples: int, seed: int) -> pd
                              "raw_mean": values[layer, head].mean()})
     table = pd.DataFrame(rows)
     table["clean_ld"], table["corrupt_ld"], table["n_pairs"] = clean.mean(), corrupt.mean(), len(pairs)
-    table["n_graphs"] = len(groups)
+    table["n_graphs"], table["gap"] = len(groups), gap
     return table
+
+
+def reference_gap(pairs: list[Pair], reference: pd.DataFrame, name: str) -> float:
+    """The mean clean-corrupted gap of another model's pair table (pair_table) on the same pairs:
+    a control's pairs are its model's when both read with the same tokenizer, else an error."""
+    ours = pair_table(pairs, {"clean": np.zeros(len(pairs)), "corrupt": np.zeros(len(pairs))})
+    keys = ["graph_id", "ordering", "node", "clean_answer", "corrupt_answer", "n_tokens"]
+    if len(reference) != len(ours) or not reference[keys].astype(str).equals(ours[keys].astype(str)):
+        raise ValueError(f"the patching pairs differ from {name}'s ({len(ours)} against {len(reference)} pairs): "
+                         f"a control is normalised by its model's clean-corrupted gap on the same pairs; accepted: "
+                         f"a control_of model with the same tokenizer and behaviour settings")
+    return float(np.mean(reference["clean_ld"] - reference["corrupt_ld"]))
 
 
 def pair_table(pairs: list[Pair], sweeps: dict) -> pd.DataFrame:
@@ -320,11 +339,12 @@ def sample_heads(n_layers: int, n_heads: int, size: int | None, seed: int) -> li
 
 
 def patch_table(bridge, pairs: list[Pair], batch_size: int, patch: dict, intervals: dict,
-                progress: bool = True) -> tuple[pd.DataFrame, dict, dict]:
+                progress: bool = True, gap: float | None = None) -> tuple[pd.DataFrame, dict, dict]:
     """The head table of ``patch["method"]`` (``both``: exact and attribution, attribution first),
     its raw sweeps per method, and the heads patched exactly: with both and an ``exact_sample``,
     that seeded sample, where exact patching checks attribution (``sampled`` marks it), and
-    attribution's top ``exact_top`` heads of each map, so that its largest effects are measured."""
+    attribution's top ``exact_top`` heads of each map, so that its largest effects are measured.
+    ``gap``: see head_table."""
     sweep = {"exact": head_sweeps, "attribution": attribution_sweeps}
     methods = ["attribution", "exact"] if patch["method"] == "both" else [patch["method"]]
     n_layers, n_heads = bridge.cfg.n_layers, bridge.cfg.n_heads
@@ -338,7 +358,7 @@ def patch_table(bridge, pairs: list[Pair], batch_size: int, patch: dict, interva
             heads = sorted(set(sample) | set(chosen["top"]))
         sweeps[method] = sweep[method](bridge, pairs, batch_size, patch["activations"], progress=progress,
                                        **({"heads": heads} if heads is not None else {}))
-        tables[method] = head_table(sweeps[method], pairs, intervals["resamples"], intervals["seed"]).assign(
+        tables[method] = head_table(sweeps[method], pairs, intervals["resamples"], intervals["seed"], gap).assign(
             method=method)
     table = pd.concat([tables[m] for m in reversed(methods)], ignore_index=True)  # exact first, as before
     in_sample = set(sample) if sample is not None else None

@@ -8,13 +8,13 @@ import pandas as pd
 KEYS = ["model", "graph_set", "notation", "kind"]
 
 
-def behaviour_table(runs: list[dict], summaries: list[pd.DataFrame], intervened: list[dict], curves: list[pd.DataFrame],
+def behaviour_table(runs: list[dict], summaries: list[pd.DataFrame], curves: list[pd.DataFrame], intervened: list[dict],
                     sweeps: list[pd.DataFrame], probe_sweeps: list[pd.DataFrame], controls: dict[str, str]) -> pd.DataFrame:
     """One row per model x graph set x notation x kind of question.
 
-    ``runs`` and ``summaries``: every model's answers; ``intervened`` (the runs that are not
-    controls: a random-init model answers nothing an intervention could change) with their
-    ablation ``curves``, ``sweeps`` and ``probe_sweeps``.
+    ``runs`` with their ``summaries`` (answers) and ablation ``curves``: every model, controls
+    included; ``intervened`` (the runs that are not controls) with their ``sweeps`` and
+    ``probe_sweeps`` of the sink.
 
     Columns: accuracy, f1, unparseable, n_questions, graph_blind_accuracy, control_accuracy,
     control_f1 (the model's "-random" twin on the same questions); from the ablation curve, at its
@@ -23,19 +23,19 @@ def behaviour_table(runs: list[dict], summaries: list[pd.DataFrame], intervened:
     accuracy, with the graph-blind reader's on the curve's questions (curve_graph_blind_accuracy);
     the same read from the logits (top_true_*: the share of questions whose best-scored candidate
     is a true answer); accuracy_g<g> and top_true_g<g> for each g of the sink sweep and
-    <probe>_f1_g<g>, the probe's test F1 (mean over seeds) on the dump taken under that g. Empty
-    for the controls.
+    <probe>_f1_g<g>, the probe's test F1 (mean over seeds) on the dump taken under that g. The
+    sink's columns are empty for the controls.
     """
     key = lambda run: (run["model"], run["graph_set"], run["notation"])  # noqa: E731
-    interventions = {key(run): (curve, sweep, probe_f1_columns(probed))
-                     for run, curve, sweep, probed in zip(intervened, curves, sweeps, probe_sweeps, strict=True)}
+    sinks = {key(run): (sweep, probe_f1_columns(probed))
+             for run, sweep, probed in zip(intervened, sweeps, probe_sweeps, strict=True)}
     rows = []
-    for run, summary in zip(runs, summaries, strict=True):
+    for run, summary, curve in zip(runs, summaries, curves, strict=True):
         for row in summary.to_dict("records"):
-            extra = {}
-            if key(run) in interventions:
-                curve, sweep, probe_f1 = interventions[key(run)]
-                extra = intervention_columns(row["kind"], curve, sweep) | probe_f1
+            extra = ablation_columns(row["kind"], curve)
+            if key(run) in sinks:
+                sweep, probe_f1 = sinks[key(run)]
+                extra |= sweep_columns(row["kind"], sweep) | probe_f1
             rows.append({**run, **row, **extra})
     table = pd.DataFrame(rows)
     own = table.set_index(KEYS)
@@ -49,8 +49,8 @@ def behaviour_table(runs: list[dict], summaries: list[pd.DataFrame], intervened:
     return table[first + [c for c in table.columns if c not in first]]
 
 
-def intervention_columns(kind: str, curve: pd.DataFrame, sweep: pd.DataFrame) -> dict:
-    """The ablation curve's and the sink sweep's columns of one kind of question (see behaviour_table)."""
+def ablation_columns(kind: str, curve: pd.DataFrame) -> dict:
+    """The ablation curve's columns of one kind of question (see behaviour_table)."""
     kind_curve = curve[curve["kind"] == kind]
     counts = sorted(kind_curve.loc[kind_curve["heads"] == "top", "n_ablated"])
     mid = counts[(len(counts) - 1) // 2]
@@ -71,8 +71,13 @@ def intervention_columns(kind: str, curve: pd.DataFrame, sweep: pd.DataFrame) ->
                   "top_true_top_max": logit_top[counts[-1]]}
     if "graph_blind_accuracy" in kind_curve:  # on the curve's own sample of questions
         extra["curve_graph_blind_accuracy"] = kind_curve["graph_blind_accuracy"].iloc[0]
+    return extra
+
+
+def sweep_columns(kind: str, sweep: pd.DataFrame) -> dict:
+    """The sink sweep's columns of one kind of question (see behaviour_table)."""
     kind_sweep = sweep[sweep["kind"] == kind]
-    extra |= {f"accuracy_g{g:g}": a for g, a in zip(kind_sweep["g"], kind_sweep["accuracy"])}
+    extra = {f"accuracy_g{g:g}": a for g, a in zip(kind_sweep["g"], kind_sweep["accuracy"])}
     if "top_true" in kind_sweep:
         extra |= {f"top_true_g{g:g}": a for g, a in zip(kind_sweep["g"], kind_sweep["top_true"])}
     return extra
