@@ -39,11 +39,13 @@ with log_to(snakemake.log[0]) as log:
     for (method, activation, direction), rows in table.groupby(["method", "activation", "direction"], sort=False):
         top = rows.sort_values("rank").head(3)
         log.info("%s, %s %s: top heads %s", method, activation, direction,
-                 ", ".join(f"L{r.layer}H{r.head} {r.effect:.3f}" for r in top.itertuples()))
+                 ", ".join(f"L{r.layer}H{r.head} {r.effect:.3g}" for r in top.itertuples()))
     for (activation, direction), rho in patching.method_agreement(table, chosen["sample"]).items():
         log.info("%s %s: Spearman correlation of attribution with exact patching over %s %.3f",
                  activation, direction, "the sampled heads" if chosen["sample"] else "every head", rho)
-    write_text(snakemake.output.csv, table.to_csv(index=False, float_format="%.4f"))
+    # Significant digits, not decimals: a control's effects are 1e-5 of its model's gap, and
+    # encoding_use ranks them.
+    write_text(snakemake.output.csv, table.to_csv(index=False, float_format="%.6g"))
     pair_rows = patching.pair_table(pairs, sweeps.get("exact", sweeps.get("attribution")))
     write_text(snakemake.output.pairs, pair_rows.to_csv(index=False, float_format="%.4f"))
     shown = patching.primary(table)
