@@ -182,12 +182,6 @@ rule head_ablation:
         scores="results/heads/{model}/{graph_set}/{notation}.csv",
     output:
         csv=BEHAVIOUR_DIR + "/head_ablation.csv",
-        png=report(
-            "results/plots/behaviour/{model}/{graph_set}/{notation}/head_ablation.png",
-            caption="../workflow/report/head_ablation.rst",
-            category="Behaviour",
-            subcategory="{model}",
-        ),
     params:
         model=behaviour_model,
         settings=behaviour_params,
@@ -205,6 +199,25 @@ rule head_ablation:
         "../envs/models.yaml"
     script:
         "../workflow/scripts/head_ablation.py"
+
+
+# The curve's figure on its own, so that redrawing it does not re-run the ablation.
+rule ablation_plot:
+    input:
+        BEHAVIOUR_DIR + "/head_ablation.csv",
+    output:
+        report(
+            "results/plots/behaviour/{model}/{graph_set}/{notation}/head_ablation.png",
+            caption="../workflow/report/head_ablation.rst",
+            category="Behaviour",
+            subcategory="{model}",
+        ),
+    log:
+        "results/logs/ablation_plot/{model}/{graph_set}/{notation}.log",
+    conda:
+        "../envs/pipeline.yaml"
+    script:
+        "../workflow/scripts/ablation_plot.py"
 
 
 rule sink_sweep:
@@ -240,6 +253,7 @@ rule sink_sweep:
 
 
 localrules:
+    ablation_plot,
     behaviour_table,
     encoding_use,
     logit_plot,

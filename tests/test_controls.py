@@ -132,6 +132,20 @@ def planned_dumps(workdir, config, *targets) -> dict[str, list[str]]:
             for rule, fields in planned_job_fields(workdir, config, *targets) if rule == "dump_attention"}
 
 
+def test_a_control_is_patched_on_its_models_pairs_and_ablated_but_not_sink_swept(tmp_path):
+    config = copy.deepcopy(E2E_CONFIG)
+    config["models"]["toy"]["control"] = "random_init"
+    jobs = [(rule, job_model(fields), fields["input"].split(", ")) for rule, fields in planned_job_fields(tmp_path, config)
+            if rule in ("patch_heads", "head_ablation", "sink_sweep")]
+    assert sorted((rule, model) for rule, model, _ in jobs) == [
+        ("head_ablation", "toy"), ("head_ablation", "toy-random"), ("patch_heads", "toy"), ("patch_heads", "toy-random"),
+        ("sink_sweep", "toy")]
+    inputs = {(rule, model): files for rule, model, files in jobs}
+    # The control's map is on its model's scale: its model's clean-corrupted gap is an input.
+    assert "results/behaviour/toy/tiny/arrow/patching_pairs.csv" in inputs["patch_heads", "toy-random"]
+    assert not any("patching_pairs" in f for f in inputs["patch_heads", "toy"])
+
+
 def test_the_toys_model_jobs_run_on_one_thread_and_other_models_on_two(tmp_path):
     # The toy's matrices are too small to share between threads (benchmarks/job_threads.py).
     config = copy.deepcopy(E2E_CONFIG)  # minilm's control, the toy's behaviour rules

@@ -207,6 +207,10 @@ def test_the_patching_figure_draws_a_map_per_activation_and_direction_and_frames
         assert grid.shape == (2, 3) and grid[1, 0] == pytest.approx(0.9)
         (frame,) = ax.patches
         assert frame.get_xy() == (-0.5, 0.5)  # head 0, layer 1
+        assert ax.images[0].get_clim() == (-1.0, 1.0)
+    # A control on its model's gap: effects of 1e-4 stay pale on the same scale, not stretched to it.
+    faint = plots.patching_maps(pd.DataFrame(rows).assign(effect=lambda t: t["effect"] * 1e-4), tmp_path / "c.png", "c")
+    assert {ax.images[0].get_clim() for ax in faint.axes if ax.images} == {(-1.0, 1.0)}
 
 
 def test_attribution_patching_is_the_directional_derivative_of_exact_patching(toy_bridge):

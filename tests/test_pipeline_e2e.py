@@ -232,7 +232,7 @@ def test_toy_setting_edit_retrains_the_toy_and_reruns_only_its_downstream_jobs(t
         "train_toy_model": 1, "toy_history_plot": 1, "dump_attention": 1, "sparsify": 1, "combine": 2,
         "head_scores": 1, "analyse_attention": 1, "toy_mean_ablation": 1, "train_probe": n_probe_jobs,
         "ablation_table": 1, "selectivity_plot": 1, "probe_plots": len(MODELS), "layer_probes": 1, "layer_table": 1,
-        "behaviour": 1, "head_ablation": 1, "sink_sweep": 1, "behaviour_table": 1,
+        "behaviour": 1, "head_ablation": 1, "ablation_plot": 1, "sink_sweep": 1, "behaviour_table": 1,
         "logit_answers": 1, "logit_plot": 1, "logit_table": 1, "patch_heads": 1, "encoding_use": 1, "all": 1}
 
 
@@ -268,7 +268,7 @@ def test_new_graph_set_runs_its_whole_chain(tiny_run):
         "dump_attention": n + 1, "sparsify": n + 1, "combine": k * (n + 1),
         "train_probe": k * (n + 1) * len(ATTENTION_PROBES), "position_dataset": 1, "train_baseline": 1,
         "head_scores": n + 1, "analyse_attention": n + 1, "layer_probes": n + 1, "layer_table": 1,
-        "behaviour": 2, "head_ablation": 2, "sink_sweep": 2, "behaviour_table": 1,  # the toy's answers on both
+        "behaviour": 2, "head_ablation": 2, "ablation_plot": 2, "sink_sweep": 2, "behaviour_table": 1,  # the toy's on both
         "logit_answers": 2, "logit_plot": 2, "logit_table": 1, "patch_heads": 2, "encoding_use": 2,
         # Two graph sets: F1 against graph size joins the report.
         "ablation_table": 1, "selectivity_plot": 1, "size_plot": 1, "probe_plots": n, "all": 1}

@@ -345,6 +345,16 @@ def test_ablation_curve_draws_top_heads_random_draws_and_references(tmp_path):
         (band,) = [c for c in panels[f"{kind} questions"].collections if c.get_label() == "random heads (range)"]
         y = band.get_paths()[0].vertices[:, 1]
         assert (y.min(), y.max()) == pytest.approx((0.5 - offset, 0.85 - offset))  # the draws' range
+    # Read from the logits too: a row of panels per metric the curve has, without the graph-blind line.
+    logits = curve.assign(top_true=curve["accuracy"] / 2, logit_diff=curve["accuracy"] * 10 - 5)
+    panels = panels_by_title(plots.ablation_curve(logits, tmp_path / "logits.png", "t"))
+    assert len(panels) == 6
+    lines = labelled_lines(panels["children: top candidate true (logits)"])
+    assert lines["top-ranked heads"][1] == approx([0.25, 0.1])
+    assert "graph-blind reader" not in lines
+    lines = labelled_lines(panels["parents: logit difference (best true - best false)"])
+    assert lines["random heads (mean)"][1] == approx([3.0, 1.0])
+    assert level(lines["nothing ablated"][1]) == pytest.approx(4.0)
 
 
 def test_sink_sweep_draws_accuracy_and_probe_f1_against_g(tmp_path):

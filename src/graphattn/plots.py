@@ -235,30 +235,42 @@ def toy_dynamics(scores: pd.DataFrame, step_99: int | None, path,
     return save(fig, path)
 
 
+ABLATION_METRICS = {  # curve column -> axis label; a row of panels for each the curve has
+    "accuracy": "exact-match accuracy",
+    "top_true": "top candidate true (logits)",
+    "logit_diff": "logit difference (best true - best false)",
+}
+
+
 def ablation_curve(curve: pd.DataFrame, path, title: str):
-    """Accuracy against the number of heads mean-ablated: the top-ranked heads, and the mean of
-    the random draws with their range; one panel per kind of question."""
+    """Each metric against the number of heads mean-ablated: the top-ranked heads, and the mean of
+    the random draws with their range; a column per kind of question, a row per metric (exact
+    answers, then those read from the logits where the curve has them). The graph-blind reader
+    is drawn where it has the metric (exact answers)."""
     kinds = list(dict.fromkeys(curve["kind"]))
-    fig = new_figure(4.2 * len(kinds), 3.2)
-    axes = fig.subplots(1, len(kinds), squeeze=False)[0]
-    for ax, kind in zip(axes, kinds):
-        rows = curve[(curve["kind"] == kind) & (curve["n_ablated"] > 0)]
-        none = curve[(curve["kind"] == kind) & (curve["heads"] == "none")]["accuracy"].mean()
-        top = rows[rows["heads"] == "top"].sort_values("n_ablated")
-        rand = rows[rows["heads"] == "random"].groupby("n_ablated")["accuracy"].agg(["mean", "min", "max"])
-        ax.plot(top["n_ablated"], top["accuracy"], "o-", label="top-ranked heads")
-        ax.plot(rand.index, rand["mean"], "s--", label="random heads (mean)")
-        ax.fill_between(rand.index, rand["min"], rand["max"], alpha=0.2, label="random heads (range)")
-        ax.axhline(none, color="grey", lw=0.8, ls=":", label="nothing ablated")
-        if "graph_blind_accuracy" in curve:
-            blind = curve.loc[curve["kind"] == kind, "graph_blind_accuracy"].iloc[0]
-            ax.axhline(blind, color="black", lw=0.8, ls="-.", label="graph-blind reader")
-        ax.set_xscale("log", base=2)
-        ax.set_ylim(-0.02, 1.02)
-        ax.set_xlabel("heads mean-ablated")
-        ax.set_ylabel("exact-match accuracy")
-        ax.set_title(f"{kind} questions")
-    axes[0].legend(fontsize=7)
+    metrics = [m for m in ABLATION_METRICS if m in curve]
+    fig = new_figure(4.2 * len(kinds), 3.2 * len(metrics))
+    grid = fig.subplots(len(metrics), len(kinds), squeeze=False)
+    for row, metric in zip(grid, metrics):
+        for ax, kind in zip(row, kinds):
+            rows = curve[(curve["kind"] == kind) & (curve["n_ablated"] > 0)]
+            none = curve[(curve["kind"] == kind) & (curve["heads"] == "none")][metric].mean()
+            top = rows[rows["heads"] == "top"].sort_values("n_ablated")
+            rand = rows[rows["heads"] == "random"].groupby("n_ablated")[metric].agg(["mean", "min", "max"])
+            ax.plot(top["n_ablated"], top[metric], "o-", label="top-ranked heads")
+            ax.plot(rand.index, rand["mean"], "s--", label="random heads (mean)")
+            ax.fill_between(rand.index, rand["min"], rand["max"], alpha=0.2, label="random heads (range)")
+            ax.axhline(none, color="grey", lw=0.8, ls=":", label="nothing ablated")
+            if metric == "accuracy" and "graph_blind_accuracy" in curve:
+                blind = curve.loc[curve["kind"] == kind, "graph_blind_accuracy"].iloc[0]
+                ax.axhline(blind, color="black", lw=0.8, ls="-.", label="graph-blind reader")
+            ax.set_xscale("log", base=2)
+            if metric != "logit_diff":
+                ax.set_ylim(-0.02, 1.02)
+            ax.set_xlabel("heads mean-ablated")
+            ax.set_ylabel(ABLATION_METRICS[metric])
+            ax.set_title(f"{kind} questions" if metric == "accuracy" else f"{kind}: {ABLATION_METRICS[metric]}")
+    grid[0][0].legend(fontsize=7)
     fig.suptitle(title)
     return save(fig, path)
 
@@ -308,19 +320,20 @@ def _patch_panels(table: pd.DataFrame) -> list[tuple[str, str]]:
 
 def patching_maps(table: pd.DataFrame, path, title: str):
     """Each head's patching effect (layer x head), a panel per activation and direction, on one
-    diverging scale centred on 0; the head of rank 1 framed."""
+    diverging scale centred on 0 that reaches at least 1 (the whole clean-corrupted gap), so a
+    control's map on its model's gap stays as pale as its effects are; the head of rank 1 framed."""
     import numpy as np
     from matplotlib.patches import Rectangle
 
     panels = _patch_panels(table)
     fig, axes = _grid_figure(len(panels), table, cols=2)
-    limit = max(float(np.nanmax(np.abs(table["effect"]))), 1e-6) if table["effect"].notna().any() else 1.0
+    limit = max(float(np.nanmax(np.abs(table["effect"]))), 1.0) if table["effect"].notna().any() else 1.0
     for ax, (activation, direction) in zip(axes, panels):
         rows = table[(table["activation"] == activation) & (table["direction"] == direction)]
         grid = rows.pivot(index="layer", columns="head", values="effect")
         image = ax.imshow(grid.to_numpy(), vmin=-limit, vmax=limit, cmap="RdBu_r", aspect="auto",
                           interpolation="nearest")
-        fig.colorbar(image, ax=ax)
+        fig.colorbar(image, ax=ax, label="share of the gap")
         ax.set_xticks(range(grid.shape[1]), grid.columns, fontsize=7)
         ax.set_yticks(range(grid.shape[0]), grid.index, fontsize=7)
         ax.set_xlabel("head")

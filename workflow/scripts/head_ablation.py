@@ -7,7 +7,6 @@ os.nice(19)
 import pandas as pd
 import torch
 
-from graphattn import plots
 from graphattn.atomic import write_text
 from graphattn.behaviour import runs
 from graphattn.rule_log import log_to
@@ -24,6 +23,5 @@ with log_to(snakemake.log[0]) as log:
     curve = runs.ablation_curve(bridge, load("test"), load("val"), pd.read_csv(snakemake.input.scores), settings,
                                 ablation, blind)
     write_text(snakemake.output.csv, curve.to_csv(index=False, float_format="%.4f"))
-    plots.ablation_curve(curve, snakemake.output.png, "{model} / {graph_set} / {notation}".format(**snakemake.wildcards))
     top = curve[curve["heads"] == "top"].groupby("n_ablated")["accuracy"].mean()
     log.info("accuracy with the top-n heads ablated: %s", ", ".join(f"{n}: {a:.3f}" for n, a in top.items()))
