@@ -352,7 +352,7 @@ def test_ablation_curve_draws_top_heads_random_draws_and_references(tmp_path):
     lines = labelled_lines(panels["children: top candidate true (logits)"])
     assert lines["top-ranked heads"][1] == approx([0.25, 0.1])
     assert "graph-blind reader" not in lines
-    lines = labelled_lines(panels["parents: logit difference (best true - best false)"])
+    lines = labelled_lines(panels["parents: logit difference"])
     assert lines["random heads (mean)"][1] == approx([3.0, 1.0])
     assert level(lines["nothing ablated"][1]) == pytest.approx(4.0)
 

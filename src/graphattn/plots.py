@@ -238,7 +238,7 @@ def toy_dynamics(scores: pd.DataFrame, step_99: int | None, path,
 ABLATION_METRICS = {  # curve column -> axis label; a row of panels for each the curve has
     "accuracy": "exact-match accuracy",
     "top_true": "top candidate true (logits)",
-    "logit_diff": "logit difference (best true - best false)",
+    "logit_diff": "logit difference",  # best true minus best false candidate
 }
 
 
