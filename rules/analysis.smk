@@ -29,7 +29,7 @@ rule analyse_attention:
     threads: model_threads
     resources:
         mem_mb=dump_mem_mb,
-        gpu=lambda w: config["models"][w.model]["gpus"],
+        gpu=model_gpus,
         runtime=30,
     log:
         "results/logs/analyse_attention/{model}/{graph_set}/{notation}.log",

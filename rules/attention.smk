@@ -12,7 +12,7 @@ rule dump_attention:
     threads: model_threads
     resources:
         mem_mb=dump_mem_mb,
-        gpu=lambda w: config["models"][w.model]["gpus"],
+        gpu=model_gpus,
         runtime=120,
     log:
         "results/logs/dump_attention/{model}/{graph_set}/{notation}.log",

@@ -37,6 +37,7 @@ rule behaviour:
     threads: model_threads
     resources:
         mem_mb=dump_mem_mb,
+        gpu=model_gpus,
         runtime=120,
     log:
         "results/logs/behaviour/{model}/{graph_set}/{notation}.log",
@@ -66,6 +67,7 @@ rule logit_answers:
     threads: model_threads
     resources:
         mem_mb=dump_mem_mb,
+        gpu=model_gpus,
         runtime=60,
     log:
         "results/logs/logit_answers/{model}/{graph_set}/{notation}.log",
@@ -139,6 +141,7 @@ rule patch_heads:
     threads: model_threads
     resources:
         mem_mb=dump_mem_mb,
+        gpu=model_gpus,
         runtime=240,
     log:
         "results/logs/patch_heads/{model}/{graph_set}/{notation}.log",
@@ -190,6 +193,7 @@ rule head_ablation:
     threads: model_threads
     resources:
         mem_mb=dump_mem_mb,
+        gpu=model_gpus,
         runtime=240,
     log:
         "results/logs/head_ablation/{model}/{graph_set}/{notation}.log",
@@ -241,6 +245,7 @@ rule sink_sweep:
     threads: model_threads
     resources:
         mem_mb=dump_mem_mb,
+        gpu=model_gpus,
         runtime=240,
     log:
         "results/logs/sink_sweep/{model}/{graph_set}/{notation}.log",

@@ -127,6 +127,13 @@ def dump_mem_mb(wildcards):
     return resources.dump_mem_mb(shape, entry["dtype"], entry["batch_size"], tokens)
 
 
+def model_gpus(wildcards):
+    """GPUs of a job that loads the model: the entry's `gpus`, at least one on a cuda device, none
+    on the CPU (a profile's partition file then sends the job to a GPU or a CPU partition)."""
+    entry = config["models"][wildcards.model]
+    return max(entry["gpus"], 1) if str(entry["device"]).startswith("cuda") else 0
+
+
 def model_threads(wildcards):
     """Threads of a job that runs a model: one for the toy and its control, whose matrices are
     too small to share (two threads are barely faster alone, and beside other jobs their

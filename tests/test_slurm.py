@@ -42,10 +42,10 @@ def run_on_slurm(workdir: Path, partition: str) -> str:
         "timeout", "-k", "10", "900",
         SNAKEMAKE, "--profile", "slurm",
         "-s", "Snakefile", "-d", str(workdir), "--configfile", str(workdir / "config.yaml"),
-        # The profile's site-specific block, replaced for the test cluster: its partition, and
-        # no account (the cluster has no accounting).
+        # The profile's site-specific block, replaced for the test cluster: its one partition
+        # for every job (named, so partitions.yaml is not consulted), and no account (the
+        # cluster has no accounting).
         "--default-resources", f"slurm_partition={partition}",
-        "--set-resources", f"dump_attention:slurm_partition={partition}",
         "--slurm-no-account",
         # Without slurmdbd, `sacct` fails and the plugin would never see a job finish: ask squeue
         # (the cluster keeps finished jobs for an hour), and every 2 s instead of the defaults'
