@@ -13,7 +13,9 @@ pairs. Each head's output (``hook_z``) or pattern (``hook_pattern``) is patched 
 from the clean run into the corrupted one (denoising: how much of the answer the head restores)
 and from the corrupted run into the clean one (noising: what is left when the head's clean
 activation is replaced; 1 - the value is what the head carries). The sweeps are those of
-``transformer_lens.patching`` on the TransformerBridge.
+``transformer_lens.patching`` on the TransformerBridge. A random-init control, whose own
+clean-corrupted gap is near 0, is normalised by its model's gap on the same pairs instead
+(``reference_gap``), so its map is on the model's scale.
 
 Rows are right-padded to a batch's width: a causal model's real tokens never see the pads after
 them, so the answer position's logits are each pair's own.
