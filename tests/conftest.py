@@ -72,13 +72,27 @@ def run_snakemake(workdir: Path, *args: str, config: dict | None = None, check: 
 def planned_job_fields(workdir: Path, config: dict | None, *args: str) -> list[tuple[str, dict[str, str]]]:
     """(rule, fields) of each job of a dry run (`snakemake -n *args`): the "key: value" lines Snakemake
     prints under "rule ...:" (input, wildcards, threads and priority when not the default, ...)."""
-    out = run_snakemake(workdir, "-n", *args, config=config).stdout
+    return job_fields(run_snakemake(workdir, "-n", *args, config=config).stdout)
+
+
+def job_fields(out: str) -> list[tuple[str, dict[str, str]]]:
+    """planned_job_fields of a dry run's output; jobs inside a group job (indented) are left out."""
     jobs = []
     for block in out.split("\nrule ")[1:]:
         rule, body = block.split(":", 1)
         fields = dict(line.strip().split(": ", 1) for line in body.split("\n[")[0].splitlines() if ": " in line)
         jobs.append((rule, fields))
     return jobs
+
+
+def local_rules() -> set[str]:
+    """The rules the workflow runs on the submit host, never as cluster jobs: those named in the
+    `localrules:` directives of rules/*.smk, and `all`, which runs nothing."""
+    names = {"all"}
+    for path in (REPO / "rules").glob("*.smk"):
+        for block in re.findall(r"^localrules:(.*?)(?:\n\s*\n|\Z)", path.read_text(), flags=re.M | re.S):
+            names |= set(re.findall(r"\w+", block))  # the directive's names, up to its blank line
+    return names
 
 
 def job_wildcards(fields: dict[str, str]) -> dict[str, str]:

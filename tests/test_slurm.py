@@ -1,7 +1,8 @@
 """The tiny workflow (to its table) on a real Slurm: a one-node cluster (Debian's slurm-wlm and munge, started
 by scripts/local_slurm.sh), driven by `snakemake --profile slurm` typed from the repository root,
-as on a cluster. Every non-local job must run as a Slurm job, and the table must equal the one of
-a local run of the same config."""
+as on a cluster. Every non-local job must run as a Slurm job, the short CPU jobs grouped as the
+profile groups them (fewer submissions than jobs), and the table must equal the one of a local
+run of the same config."""
 
 import os
 import re
@@ -11,14 +12,15 @@ from pathlib import Path
 
 import pytest
 
-from conftest import REPO, SNAKEMAKE, TINY_CONFIG, TINY_TARGETS, planned_jobs, run_snakemake
+import yaml
+
+from conftest import REPO, SNAKEMAKE, TINY_CONFIG, TINY_TARGETS, local_rules, planned_jobs, run_snakemake
 
 pytestmark = [pytest.mark.slurm, pytest.mark.e2e]
 
 LOCAL_SLURM = REPO / "scripts/local_slurm.sh"
-# Rules that the workflow runs on the submit host (`localrules`), never as Slurm jobs.
-LOCAL_RULES = {"generate_graphs", "render_prompts", "ablation_table", "probe_plots", "selectivity_plot", "size_plot",
-               "toy_history_plot", "all"}
+# Rule -> its group in the profile: each group job is one Slurm submission.
+GROUPS = dict(item.split("=") for item in yaml.safe_load((REPO / "profiles/slurm/config.yaml").read_text())["groups"])
 
 
 @pytest.fixture(scope="module")
@@ -47,6 +49,11 @@ def run_on_slurm(workdir: Path, partition: str) -> str:
         # cluster has no accounting).
         "--default-resources", f"slurm_partition={partition}",
         "--slurm-no-account",
+        # The profile's partition file is named relative to where snakemake is typed, but with
+        # -d the executor reads it from the working directory: name it absolutely.
+        "--slurm-partition-config", str(REPO / "profiles/slurm/partitions.yaml"),
+        # Its one node has 2 CPUs: a group job runs its jobs 2 at a time (the profile says 8).
+        "--cores", "2",
         # Without slurmdbd, `sacct` fails and the plugin would never see a job finish: ask squeue
         # (the cluster keeps finished jobs for an hour), and every 2 s instead of the defaults'
         # ~40 s per job.
@@ -83,7 +90,14 @@ def test_tiny_workflow_runs_as_slurm_jobs_and_gives_the_local_table(tmp_path, pa
     submitted = re.findall(r"has been submitted with SLURM jobid (\d+)", log)
     jobs = slurm_jobs()
     assert all(jobs[job_id][0] == "COMPLETED" for job_id in submitted), {i: jobs[i] for i in submitted}
-    remote = Counter(jobs[job_id][1] for job_id in submitted)
-    assert remote == Counter({rule: n for rule, n in planned.items() if rule not in LOCAL_RULES})
-    assert {"dump_attention", "train_probe", "train_toy_model"} <= set(remote)
+    # A group job's comment names its group, then its rules: probes_layer_probes_train_probe.
+    group_of = lambda name: next((g for g in set(GROUPS.values()) if name.startswith(g + "_")), name)  # noqa: E731
+    remote = Counter(group_of(jobs[job_id][1]) for job_id in submitted)
+    cluster_jobs = {rule: n for rule, n in planned.items() if rule not in local_rules()}
+    # A job of its own for every rule that is not grouped; the grouped ones in a few group jobs.
+    assert {rule: n for rule, n in remote.items() if rule not in GROUPS.values()} == {
+        rule: n for rule, n in cluster_jobs.items() if rule not in GROUPS}
+    assert {"dump_attention", "train_toy_model", "probes", "datasets"} <= set(remote)
+    grouped = sum(n for rule, n in cluster_jobs.items() if rule in GROUPS)
+    assert remote["probes"] + remote["datasets"] < grouped and len(submitted) < sum(cluster_jobs.values())
     assert (on_slurm / "results/tables/ablation.csv").read_bytes() == (local / "results/tables/ablation.csv").read_bytes()
