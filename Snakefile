@@ -30,7 +30,9 @@ os.environ.setdefault("GOMP_SPINCOUNT", "10000")
 # accepted. Fills the schema's defaults; random-init control twins ("<name>-random") join the
 # grid as models of their own; a GGUF source becomes the path of the folder that the rule
 # convert_gguf makes of it.
-graphattn.config.load(config, Path(workflow.basedir, "config/schema.yaml"), workflow.configfiles)
+# GRAPHATTN_PLAN_WITHOUT_MODELS=1: plan a run for another machine (scripts/cost_sheet.py).
+graphattn.config.load(config, Path(workflow.basedir, "config/schema.yaml"), workflow.configfiles,
+                      require_models=os.environ.get("GRAPHATTN_PLAN_WITHOUT_MODELS") != "1")
 
 
 # The report's introduction: the research question and the config of the run.

@@ -77,22 +77,16 @@ def planned_job_fields(workdir: Path, config: dict | None, *args: str) -> list[t
 
 def job_fields(out: str) -> list[tuple[str, dict[str, str]]]:
     """planned_job_fields of a dry run's output; jobs inside a group job (indented) are left out."""
-    jobs = []
-    for block in out.split("\nrule ")[1:]:
-        rule, body = block.split(":", 1)
-        fields = dict(line.strip().split(": ", 1) for line in body.split("\n[")[0].splitlines() if ": " in line)
-        jobs.append((rule, fields))
-    return jobs
+    from graphattn import dryrun
+
+    return [(job.rule, job.fields) for job in dryrun.parse(out)[0]]
 
 
 def local_rules() -> set[str]:
-    """The rules the workflow runs on the submit host, never as cluster jobs: those named in the
-    `localrules:` directives of rules/*.smk, and `all`, which runs nothing."""
-    names = {"all"}
-    for path in (REPO / "rules").glob("*.smk"):
-        for block in re.findall(r"^localrules:(.*?)(?:\n\s*\n|\Z)", path.read_text(), flags=re.M | re.S):
-            names |= set(re.findall(r"\w+", block))  # the directive's names, up to its blank line
-    return names
+    """The rules the workflow runs on the submit host, never as cluster jobs (dryrun.local_rules)."""
+    from graphattn import dryrun
+
+    return dryrun.local_rules(REPO / "rules")
 
 
 def job_wildcards(fields: dict[str, str]) -> dict[str, str]:

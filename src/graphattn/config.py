@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import json
+import sys
 from pathlib import Path
 
 import yaml
@@ -38,15 +39,17 @@ def overlay_hint(config: dict, schema: dict) -> str:
             "after it, `--configfile config/config.yaml yours.yaml`; config/README.md)")
 
 
-def load(config: dict, schema_path: str | Path, config_files: list[str | Path] = ()) -> None:
+def load(config: dict, schema_path: str | Path, config_files: list[str | Path] = (), require_models: bool = True) -> None:
     """Every check the workflow makes at load, in its order (the Snakefile calls this, and the
     tests call it in-process): raise ConfigError or ModelUnavailable naming the key and what
     would be accepted, before any job is planned. Completes ``config`` in place: the schema's
     defaults, the random-init controls as models of their own, a GGUF source's folder as path.
+    Without ``require_models`` (planning a run elsewhere: scripts/cost_sheet.py) a model not
+    found is a warning on stderr; its jobs would fail.
     """
     from snakemake.utils import validate as fill_defaults
 
-    from .models import check_available
+    from .models import ModelUnavailable, check_available
 
     # Ours first, with messages that name the key (and keys given twice in the files); then
     # Snakemake's, which fills the schema's defaults that the checks below read.
@@ -54,7 +57,12 @@ def load(config: dict, schema_path: str | Path, config_files: list[str | Path] =
     fill_defaults(config, str(Path(schema_path).resolve()))
     check(config)
     config["models"] = with_controls(with_gguf_paths(config["models"]))
-    check_available(config["models"])
+    try:
+        check_available(config["models"])
+    except ModelUnavailable as err:
+        if require_models:
+            raise
+        print(f"planning without the models (their jobs cannot run here):\n{err}", file=sys.stderr)
 
 
 def schema_problems(config: dict, schema: dict) -> list[str]:
