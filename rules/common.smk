@@ -234,7 +234,8 @@ def behaviour_targets():
     if not behaviour_runs():
         return []
     plot = "results/plots/behaviour/{model}/{graph_set}/{notation}/{plot}.png"
-    every = ["head_ablation"] + (["patching", "encoding_use"] if config["behaviour"]["patching"]["method"] != "none" else [])
+    patched = config["behaviour"]["patching"]["method"] != "none"
+    every = ["head_ablation"] + (["patching", "encoding_use"] if patched else [])
     return ["results/tables/behaviour.csv", "results/tables/logit_answers.csv"] + [
         plot.format(plot=name, **run) for run in behaviour_runs() for name in every] + [
         plot.format(plot="logit_answers", **run) for run in intervened_runs()]

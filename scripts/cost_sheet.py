@@ -32,8 +32,8 @@ def main() -> None:
     snakemake = Path(sys.executable).with_name("snakemake")
     cmd = [str(snakemake), "-n", "--profile", str(args.profile.resolve()), "-s", str(REPO / "Snakefile"),
            "-d", str(args.directory.resolve()), "--configfile", *map(str, args.configfile)]
-    planned = subprocess.run(cmd, capture_output=True, text=True, env={**os.environ, "GRAPHATTN_PLAN_WITHOUT_MODELS": "1",
-                                                                        "HF_HUB_OFFLINE": "1"})
+    env = {**os.environ, "GRAPHATTN_PLAN_WITHOUT_MODELS": "1", "HF_HUB_OFFLINE": "1"}
+    planned = subprocess.run(cmd, capture_output=True, text=True, env=env)
     if planned.returncode != 0:
         sys.exit(f"{' '.join(cmd)} failed:\n{planned.stdout}\n{planned.stderr}")
     alone, groups = dryrun.parse(planned.stdout)

@@ -39,7 +39,8 @@ def overlay_hint(config: dict, schema: dict) -> str:
             "after it, `--configfile config/config.yaml yours.yaml`; config/README.md)")
 
 
-def load(config: dict, schema_path: str | Path, config_files: list[str | Path] = (), require_models: bool = True) -> None:
+def load(config: dict, schema_path: str | Path, config_files: list[str | Path] = (),
+         require_models: bool = True) -> None:
     """Every check the workflow makes at load, in its order (the Snakefile calls this, and the
     tests call it in-process): raise ConfigError or ModelUnavailable naming the key and what
     would be accepted, before any job is planned. Completes ``config`` in place: the schema's

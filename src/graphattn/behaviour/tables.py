@@ -9,7 +9,8 @@ KEYS = ["model", "graph_set", "notation", "kind"]
 
 
 def behaviour_table(runs: list[dict], summaries: list[pd.DataFrame], curves: list[pd.DataFrame], intervened: list[dict],
-                    sweeps: list[pd.DataFrame], probe_sweeps: list[pd.DataFrame], controls: dict[str, str]) -> pd.DataFrame:
+                    sweeps: list[pd.DataFrame], probe_sweeps: list[pd.DataFrame],
+                    controls: dict[str, str]) -> pd.DataFrame:
     """One row per model x graph set x notation x kind of question.
 
     ``runs`` with their ``summaries`` (answers) and ablation ``curves``: every model, controls
