@@ -5,8 +5,6 @@
 # attention moves to the other keys (SLASH-style, prompt pass). The controls are patched and
 # ablated as baselines, not sink-swept.
 
-BEHAVIOUR_DIR = "results/behaviour/{model}/{graph_set}/{notation}"
-
 
 def behaviour_params(wildcards):
     return canonical(graphattn.config.answer_settings(config, wildcards.model))
@@ -80,9 +78,7 @@ rule logit_answers:
 
 
 def control_logit_summary(wildcards):
-    control = control_map().get(wildcards.model)
-    return [BEHAVIOUR_DIR.format(model=control, graph_set=wildcards.graph_set, notation=wildcards.notation)
-            + "/logit_summary.csv"] if control else []
+    return counterpart_file(control_map().get(wildcards.model), wildcards, "logit_summary.csv")
 
 
 rule logit_plot:
@@ -110,9 +106,7 @@ def patching_settings(wildcards):
 
 def reference_pairs(wildcards):
     """A control's patching is measured in its model's clean-corrupted gap: its own is near 0."""
-    model = config["models"][wildcards.model]["control_of"]
-    return [BEHAVIOUR_DIR.format(model=model, graph_set=wildcards.graph_set, notation=wildcards.notation)
-            + "/patching_pairs.csv"] if model else []
+    return counterpart_file(config["models"][wildcards.model]["control_of"], wildcards, "patching_pairs.csv")
 
 
 # Activation patching per head (graphattn.behaviour.patching): the models of behaviour.models and

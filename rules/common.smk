@@ -224,9 +224,18 @@ def intervened_runs():
     return [run for run in behaviour_runs() if not config["models"][run["model"]]["control_of"]]
 
 
+BEHAVIOUR_DIR = "results/behaviour/{model}/{graph_set}/{notation}"
+
+
 def behaviour_files(name, runs=None):
-    return ["results/behaviour/{model}/{graph_set}/{notation}/".format(**run) + name
-            for run in (behaviour_runs() if runs is None else runs)]
+    return [BEHAVIOUR_DIR.format(**run) + "/" + name for run in (behaviour_runs() if runs is None else runs)]
+
+
+def counterpart_file(model, wildcards, name):
+    """`name` of another model (a control, or the model it controls) on the job's graph set and
+    notation; none when there is no such model."""
+    return behaviour_files(name, [dict(model=model, graph_set=wildcards.graph_set, notation=wildcards.notation)]) \
+        if model else []
 
 
 def behaviour_targets():

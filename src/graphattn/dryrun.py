@@ -6,6 +6,7 @@ from __future__ import annotations
 
 import re
 from dataclasses import dataclass, field
+from functools import cached_property
 from pathlib import Path
 
 
@@ -15,11 +16,11 @@ class PlannedJob:
     fields: dict[str, str]
     group: str | None = None  # the group job it travels in, if any
 
-    @property
+    @cached_property
     def wildcards(self) -> dict[str, str]:
         return dict(w.split("=", 1) for w in self.fields.get("wildcards", "").split(", ") if "=" in w)
 
-    @property
+    @cached_property
     def resources(self) -> dict[str, int | str]:
         """The "resources: name=value, ..." line, whole numbers as numbers."""
         pairs = (item.split("=", 1) for item in self.fields.get("resources", "").split(", ") if "=" in item)

@@ -276,6 +276,7 @@ def head_table(sweeps: dict, pairs: list[Pair], resamples: int, seed: int, gap: 
     clean, corrupt = sweeps["clean"], sweeps["corrupt"]
     own_gap = float(np.mean(clean - corrupt))
     gap = own_gap if gap is None else gap
+    has_gap = abs(gap) > 1e-6
     graph_ids = np.array([p.graph_id for p in pairs])
     groups = np.unique(graph_ids)
     member = (graph_ids[None, :] == groups[:, None]).astype(float)  # [graphs, pairs]
@@ -287,7 +288,6 @@ def head_table(sweeps: dict, pairs: list[Pair], resamples: int, seed: int, gap: 
             if (activation, direction) not in sweeps:
                 continue
             values = sweeps[activation, direction]  # [layers, heads, pairs]
-            has_gap = abs(gap) > 1e-6
             norm = (values - corrupt) / gap if has_gap else np.full_like(values, np.nan)
             boot = norm @ weights.T / weights.sum(1)  # [layers, heads, resamples]
             low, high = np.percentile(boot, [2.5, 97.5], axis=-1)
