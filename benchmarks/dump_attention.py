@@ -16,11 +16,17 @@
 2. Memory: the dump's peak resident memory on MiniLM for 200 and for 20,000 prompts, each in a
    fresh process, to show that memory does not grow with the prompt count; beside each peak, the
    largest resident memory between batches (what stays, against a batch's transient peak).
+   Each count is measured twice: with glibc's mmap threshold fixed (MALLOC_MMAP_THRESHOLD_, so
+   every freed tensor above it goes back to the system at once: the peak is what the dump holds,
+   the same to a few MB from one process to the next) and with the default allocator, whose
+   dynamic threshold keeps freed blocks in the heap, so that its peak moves by up to ~10%
+   between two processes dumping the same prompts. The last line's peaks are the fixed ones.
 
 Last line: speedup=<median d/a> speedup_vs_eager=<median d/b> speedup_vs_tl=<median d/c>
-peak_mb_small=<n> peak_mb_large=<n>
-Run: python benchmarks/dump_attention.py [--rounds N]   (about 17 minutes on 2 cores)
-     python benchmarks/dump_attention.py --memory 200 2000 20000   (part 2 alone, ~10 minutes)
+peak_mb_small=<n> peak_mb_large=<n> (fixed threshold) peak_mb_small_default=<n> peak_mb_large_default=<n>
+Run: python benchmarks/dump_attention.py [--rounds N] [--device cuda --dtype bfloat16]   (about 30
+     minutes on 2 cores; on a GPU, the speed part runs there, the memory part stays on the CPU)
+     python benchmarks/dump_attention.py --memory 200 20000   (part 2 alone, ~20 minutes)
 """
 
 from __future__ import annotations
@@ -74,8 +80,8 @@ def build_model(folder: Path) -> None:
     tiny_models.byte_tokenizer().save_pretrained(folder)
 
 
-def variants(folder: Path, prompt_path: Path) -> dict:
-    """Variant name -> a function that runs every prompt once."""
+def variants(folder: Path, prompt_path: Path, device: str, dtype: str) -> dict:
+    """Variant name -> a function that runs every prompt once, on ``device`` in ``dtype``."""
     import torch
     from transformers import AutoModelForCausalLM
 
@@ -83,14 +89,16 @@ def variants(folder: Path, prompt_path: Path) -> dict:
     from graphattn.attention import encode, node_batches
     from graphattn.models import load_bridge
 
-    bridge = load_bridge(str(folder))
+    bridge = load_bridge(str(folder), device, dtype)
     prompts = prompt_io.PromptFile(str(prompt_path))
     # One tokenization for (a)-(c), by the tokenizer the bridge uses (and so (d)): the same token ids.
-    ids, mask, _ = encode(bridge.tokenizer, [r["text"] for r in prompts.read(range(len(prompts)))], "cpu")
+    ids, mask, _ = encode(bridge.tokenizer, [r["text"] for r in prompts.read(range(len(prompts)))], device)
     batches = [(ids[i:i + BATCH], mask[i:i + BATCH]) for i in range(0, len(ids), BATCH)]
-    print(f"{len(ids)} prompts of {ids.shape[1]} tokens, batch {BATCH}, {torch.get_num_threads()} threads", flush=True)
-    sdpa = AutoModelForCausalLM.from_pretrained(folder, attn_implementation="sdpa").eval()
-    eager = AutoModelForCausalLM.from_pretrained(folder, attn_implementation="eager").eval()
+    print(f"{len(ids)} prompts of {ids.shape[1]} tokens, batch {BATCH}, {device} {dtype}, "
+          f"{torch.get_num_threads()} threads", flush=True)
+    hf = {"dtype": getattr(torch, dtype)}
+    sdpa = AutoModelForCausalLM.from_pretrained(folder, attn_implementation="sdpa", **hf).to(device).eval()
+    eager = AutoModelForCausalLM.from_pretrained(folder, attn_implementation="eager", **hf).to(device).eval()
     is_pattern = lambda name: name.endswith("attn.hook_pattern")  # noqa: E731
 
     def hf_sdpa():
@@ -107,13 +115,13 @@ def variants(folder: Path, prompt_path: Path) -> dict:
             assert len(cache) == QWEN_05B["num_hidden_layers"]
 
     def dump():
-        for _, nodes in node_batches(bridge, prompts, max_nodes=10, batch_size=BATCH, device="cpu", progress=False):
-            nodes.to(torch.float16).numpy()
+        for _, nodes in node_batches(bridge, prompts, max_nodes=10, batch_size=BATCH, device=device, progress=False):
+            nodes.to(torch.float16).cpu().numpy()
 
     return {"a": hf_sdpa, "b": hf_eager, "c": tl_cache, "d": dump}
 
 
-def speed(rounds: int) -> dict[str, float]:
+def speed(rounds: int, device: str = "cpu", dtype: str = "float32") -> dict[str, float]:
     """Median ratio of (d)'s prompts/s to each peer's, interleaved over ``rounds`` rounds."""
     import torch
 
@@ -123,16 +131,21 @@ def speed(rounds: int) -> dict[str, float]:
         folder = Path(tmp) / "qwen05b-random"
         build_model(folder)
         prompts.save(Path(tmp) / "p.jsonl", benchmark_prompts(N_PROMPTS, n_edges=N_EDGES))
-        run = variants(folder, Path(tmp) / "p.jsonl")
+        run = variants(folder, Path(tmp) / "p.jsonl", device, dtype)
+        # A GPU runs asynchronously: a variant's time ends when its last kernel has.
+        sync = torch.cuda.synchronize if device.startswith("cuda") else (lambda: None)
         rate = {name: [] for name in run}
         with torch.inference_mode():
             for fn in run.values():  # warm-up: first calls allocate and pick kernels
                 fn()
+            sync()
             for r in range(rounds):
                 order = list(run) if r % 2 == 0 else list(reversed(run))
                 for name in order:
+                    sync()
                     start = time.perf_counter()
                     run[name]()
+                    sync()
                     rate[name].append(N_PROMPTS / (time.perf_counter() - start))
                 print(f"round {r + 1} ({''.join(order)}): " + "  ".join(f"({n}) {rate[n][-1]:.2f}" for n in run)
                       + " prompts/s", flush=True)
@@ -180,7 +193,14 @@ def rss_mb(field: str) -> float:
     raise RuntimeError(f"no {field} in /proc/self/status")
 
 
-def peak_memory(n_prompts: int) -> int:
+# glibc's default raises its mmap threshold whenever a large block is freed, up to 32 MB, so
+# the tensors of later batches are carved out of a heap that keeps freed space: how much stays
+# depends on the order blocks happened to be freed in. Fixed at 128 KB, every large tensor is
+# its own mapping, returned when freed (about 25% slower on MiniLM: the dump keeps the default).
+ALLOCATORS = {"fixed": {"MALLOC_MMAP_THRESHOLD_": "131072"}, "default": {}}
+
+
+def peak_memory(n_prompts: int, allocator: str = "fixed") -> int:
     from graphattn import prompts
 
     with tempfile.TemporaryDirectory() as tmp:
@@ -188,12 +208,13 @@ def peak_memory(n_prompts: int) -> int:
         # prompt is cut to 30 edges: the same token length in both runs, so a difference
         # in peak memory comes from the prompt count alone.
         prompts.save(Path(tmp) / "p.jsonl", benchmark_prompts(n_prompts, n_edges=30))
+        env = {k: v for k, v in os.environ.items() if k not in ALLOCATORS["fixed"]} | ALLOCATORS[allocator]
         out = subprocess.run([sys.executable, __file__, "--peak", str(Path(tmp) / "p.jsonl")],
-                             capture_output=True, text=True, check=True)
+                             capture_output=True, text=True, check=True, env=env)
     measured = json.loads(out.stdout.strip().splitlines()[-1])
     peak = round(measured["peak_mb"])
-    print(f"MiniLM dump of {n_prompts} prompts: peak memory {peak} MB, largest between batches "
-          f"{round(measured['between_mb'])} MB", flush=True)
+    print(f"MiniLM dump of {n_prompts} prompts, {allocator} allocator: peak memory {peak} MB, "
+          f"largest between batches {round(measured['between_mb'])} MB", flush=True)
     return peak
 
 
@@ -204,16 +225,26 @@ if __name__ == "__main__":
     parser = argparse.ArgumentParser(description=__doc__.split("\n")[0])
     parser.add_argument("--rounds", type=int, default=6,
                         help="interleaved rounds, a b c d then d c b a (default 6; at least 5)")
+    parser.add_argument("--device", default="cpu", help="device of the speed part, e.g. cuda (default cpu); "
+                        "the memory part measures resident memory on the CPU")
+    parser.add_argument("--dtype", default="float32", choices=["float32", "bfloat16", "float16"],
+                        help="dtype of the speed part (default float32; bfloat16 on a GPU)")
     parser.add_argument("--memory", type=int, nargs="+", metavar="N",
                         help="only part 2, for each of these prompt counts (e.g. 200 2000 20000)")
     args = parser.parse_args()
     if args.memory:
-        for n in args.memory:
-            peak_memory(n)
+        for allocator in ALLOCATORS:
+            for n in args.memory:
+                peak_memory(n, allocator)
         sys.exit()
+    if args.device.startswith("cuda"):
+        import torch
+        if not torch.cuda.is_available():
+            parser.error(f"--device {args.device}: PyTorch sees no CUDA device here (use --device cpu)")
     if args.rounds < 5:
         parser.error(f"--rounds {args.rounds}: a median and range need at least 5 rounds")
-    ratio = speed(args.rounds)
-    small, large = peak_memory(200), peak_memory(20000)
+    ratio = speed(args.rounds, args.device, args.dtype)
+    peaks = {(allocator, n): peak_memory(n, allocator) for allocator in ALLOCATORS for n in (200, 20000)}
     print(f"speedup={ratio['a']:.2f} speedup_vs_eager={ratio['b']:.2f} speedup_vs_tl={ratio['c']:.2f} "
-          f"peak_mb_small={small} peak_mb_large={large}")
+          f"peak_mb_small={peaks['fixed', 200]} peak_mb_large={peaks['fixed', 20000]} "
+          f"peak_mb_small_default={peaks['default', 200]} peak_mb_large_default={peaks['default', 20000]}")

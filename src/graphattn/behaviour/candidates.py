@@ -27,7 +27,7 @@ import torch
 from tqdm import tqdm
 
 from ..attention import length_batches
-from .decode import logits_at, pad_id, right_pad, token_ids
+from .decode import logits_at, model_device, pad_id, right_pad, token_ids
 from .questions import Question
 
 NONE = "none"
@@ -91,14 +91,14 @@ def candidate_logprobs(bridge, questions: list[Question], batch_size: int, hooks
     with torch.inference_mode():
         for batch in tqdm(length_batches([len(r) for r in by_row], batch_size), desc=desc, unit="batch",
                           disable=not progress):
-            ids, mask = right_pad([by_row[i] for i in batch], pad)
+            ids, mask = (t.to(model_device(bridge)) for t in right_pad([by_row[i] for i in batch], pad))
             # Each row's read positions, padded by repeating its last: logits only where read.
             read = [sorted(needed[i]) for i in batch]
             width = max(map(len, read))
             positions = torch.tensor([r + r[-1:] * (width - len(r)) for r in read])
             with bridge.hooks(fwd_hooks=(hooks(mask) if callable(hooks) else list(hooks or []))), \
                     logits_at(bridge, positions):
-                logits = bridge(ids, attention_mask=mask, return_type="logits")
+                logits = bridge(ids, attention_mask=mask, return_type="logits").cpu()  # read item by item
             for b, i in enumerate(batch):
                 for column, position in enumerate(read[b]):
                     logp = torch.log_softmax(logits[b, column].float(), dim=-1)

@@ -55,6 +55,12 @@ def right_pad(rows: list, pad_id: int) -> tuple[torch.Tensor, torch.Tensor]:
     return ids, mask
 
 
+def model_device(bridge) -> torch.device:
+    """Where the bridge's weights are. TransformerBridge moves a string input there itself but
+    not a tensor of token ids: every tensor built here goes there before its forward pass."""
+    return next(bridge.parameters()).device
+
+
 def pad_id(tokenizer) -> int:
     return next(c for c in (tokenizer.pad_token_id, tokenizer.eos_token_id, 0) if c is not None)
 
@@ -69,7 +75,7 @@ def logits_at(bridge, positions: torch.Tensor):
     index = positions[:, None] if positions.dim() == 1 else positions
 
     def pick(resid, hook):
-        return resid[torch.arange(resid.shape[0])[:, None], index]
+        return resid[torch.arange(resid.shape[0], device=resid.device)[:, None], index.to(resid.device)]
 
     with bridge.hooks(fwd_hooks=[("unembed.hook_in", pick)]):
         yield
@@ -105,7 +111,7 @@ def greedy_batch(bridge, ids: torch.Tensor, mask: torch.Tensor, max_new_tokens: 
     tokenizer = bridge.tokenizer
     eos = tokenizer.eos_token_id
     cache = DynamicCache()
-    new = torch.empty((ids.shape[0], 0), dtype=torch.long)
+    new = torch.empty((ids.shape[0], 0), dtype=torch.long, device=ids.device)
     done = torch.zeros(ids.shape[0], dtype=torch.bool)
     texts = [""] * ids.shape[0]
     with torch.inference_mode(), bridge.hooks(fwd_hooks=hooks), cache_kwarg_adapter(bridge):
@@ -134,7 +140,7 @@ def greedy_answers(bridge, texts: list[str], batch_size: int, max_new_tokens: in
     out: list[str] = [""] * len(texts)
     for batch in tqdm(length_batches([len(r) for r in rows], batch_size), desc=desc, unit="batch",
                       disable=not progress):
-        ids, mask = left_pad([rows[i] for i in batch], pad_id(tokenizer))
+        ids, mask = (t.to(model_device(bridge)) for t in left_pad([rows[i] for i in batch], pad_id(tokenizer)))
         for i, text in zip(batch, greedy_batch(bridge, ids, mask, max_new_tokens, hooks(mask) if hooks else [])):
             out[i] = text
     return out

@@ -119,7 +119,7 @@ def head_output_means(bridge, batches, classes: torch.Tensor) -> torch.Tensor:
 
     def capture(z, hook, layer):
         real = current["mask"].to(z.device).bool()
-        kinds = classes[current["ids"]].to(z.device)
+        kinds = classes[current["ids"].cpu()].to(z.device)
         z = as_heads(z, n_heads).double()
         for c in range(len(CLASSES)):
             sums[c, layer] += z[real & (kinds == c)].sum(dim=0).cpu()
@@ -132,7 +132,7 @@ def head_output_means(bridge, batches, classes: torch.Tensor) -> torch.Tensor:
         for ids, mask in batches:
             current["mask"], current["ids"] = mask, ids
             bridge.run_with_hooks(ids, attention_mask=mask, fwd_hooks=hooks)
-            kinds = classes[ids][mask.bool()]
+            kinds = classes[ids.cpu()][mask.cpu().bool()]
             counts += torch.bincount(kinds, minlength=len(CLASSES)).double()
     overall = sums.sum(0) / counts.sum().clamp_min(1)
     means = sums / counts.clamp_min(1)[:, None, None, None]

@@ -31,7 +31,7 @@ import torch
 from tqdm import tqdm
 
 from .candidates import answer_tokens
-from .decode import logits_at, pad_id, right_pad, token_ids
+from .decode import logits_at, model_device, pad_id, right_pad, token_ids
 from .questions import Question
 
 ACTIVATIONS = ("out", "pattern")
@@ -127,13 +127,14 @@ def make_pairs(questions: list[Question], prompts: list[dict], graph_names: dict
     return pairs, skipped
 
 
-def batches(pairs: list[Pair], batch_size: int, pad: int):
-    """(pairs, clean ids, corrupt ids, answer positions) per batch, right-padded."""
+def batches(pairs: list[Pair], batch_size: int, pad: int, device: torch.device | str = "cpu"):
+    """(pairs, clean ids, corrupt ids, answer positions) per batch, right-padded, on ``device``."""
     for start in range(0, len(pairs), batch_size):
         chunk = pairs[start:start + batch_size]
         clean, _ = right_pad([p.clean_ids for p in chunk], pad)
         corrupt, _ = right_pad([p.corrupt_ids for p in chunk], pad)
-        yield chunk, clean, corrupt, torch.tensor([len(p.clean_ids) - 1 for p in chunk])
+        positions = torch.tensor([len(p.clean_ids) - 1 for p in chunk])
+        yield chunk, clean.to(device), corrupt.to(device), positions.to(device)
 
 
 def logit_diff_metric(chunk: list[Pair], positions: torch.Tensor):
@@ -143,8 +144,9 @@ def logit_diff_metric(chunk: list[Pair], positions: torch.Tensor):
     corrupt = torch.tensor([p.corrupt_token for p in chunk])
 
     def metric(logits: torch.Tensor) -> torch.Tensor:
-        at = logits[rows, positions].float()
-        return at[rows, clean] - at[rows, corrupt]
+        on = logits.device
+        at = logits[rows.to(on), positions.to(on)].float()
+        return at[rows.to(on), clean.to(on)] - at[rows.to(on), corrupt.to(on)]
 
     return metric
 
@@ -179,14 +181,14 @@ def head_sweeps(bridge, pairs: list[Pair], batch_size: int, activations=ACTIVATI
     pad = pad_id(bridge.tokenizer)
     out = {"clean": [], "corrupt": [], **{(a, d): [] for a in activations for d in DIRECTIONS}}
     names = lambda name: name.endswith(("hook_z", "hook_pattern"))  # noqa: E731
-    for chunk, clean, corrupt, positions in tqdm(list(batches(pairs, batch_size, pad)), desc="patching",
-                                                 unit="batch", disable=not progress):
+    for chunk, clean, corrupt, positions in tqdm(list(batches(pairs, batch_size, pad, model_device(bridge))),
+                                                 desc="patching", unit="batch", disable=not progress):
         metric = logit_diff_metric(chunk, torch.zeros_like(positions))  # logits of the answer position only
         with torch.inference_mode(), logits_at(bridge, positions):
             clean_logits, clean_cache = bridge.run_with_cache(clean, names_filter=names)
             corrupt_logits, corrupt_cache = bridge.run_with_cache(corrupt, names_filter=names)
-            out["clean"].append(metric(clean_logits))
-            out["corrupt"].append(metric(corrupt_logits))
+            out["clean"].append(metric(clean_logits).cpu())
+            out["corrupt"].append(metric(corrupt_logits).cpu())
             for activation in activations:
                 out[activation, "denoising"].append(sweep(activation, corrupt, clean_cache, metric))
                 out[activation, "noising"].append(sweep(activation, clean, corrupt_cache, metric))
@@ -234,8 +236,8 @@ def attribution_sweeps(bridge, pairs: list[Pair], batch_size: int, activations=A
     pad = pad_id(bridge.tokenizer)
     n_layers = bridge.cfg.n_layers
     out = {"clean": [], "corrupt": [], **{(a, d): [] for a in activations for d in DIRECTIONS}}
-    for chunk, clean, corrupt, positions in tqdm(list(batches(pairs, batch_size, pad)), desc="attribution",
-                                                 unit="batch", disable=not progress):
+    for chunk, clean, corrupt, positions in tqdm(list(batches(pairs, batch_size, pad, model_device(bridge))),
+                                                 desc="attribution", unit="batch", disable=not progress):
         metric = logit_diff_metric(chunk, torch.zeros_like(positions))  # logits of the answer position only
         with logits_at(bridge, positions):
             clean_ld, clean_acts, clean_grads = run_with_grads(bridge, clean, metric, activations)
@@ -249,7 +251,7 @@ def attribution_sweeps(bridge, pairs: list[Pair], batch_size: int, activations=A
                                  for layer in range(n_layers)])
             out[a, "denoising"].append(corrupt_ld + denoise.transpose(1, 2))  # [layer, head, batch]
             out[a, "noising"].append(clean_ld + noise.transpose(1, 2))
-    return {key: torch.cat(parts, dim=-1).float().numpy() for key, parts in out.items()}
+    return {key: torch.cat(parts, dim=-1).float().cpu().numpy() for key, parts in out.items()}
 
 
 def normalised(values: np.ndarray, clean: np.ndarray, corrupt: np.ndarray) -> np.ndarray:

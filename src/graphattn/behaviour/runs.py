@@ -16,7 +16,7 @@ from . import candidates, interventions, patching
 from . import questions as question_set
 from .answers import Reading, answer_text, graph_blind, read_answer, score, set_f1
 from .candidates import candidate_logprobs, question_rows
-from .decode import greedy_answers, left_pad, pad_id, token_ids
+from .decode import greedy_answers, left_pad, model_device, pad_id, token_ids
 from .questions import Question
 
 log = logging.getLogger(__name__)
@@ -147,10 +147,11 @@ def random_heads(every: list[tuple[int, int]], n: int, draw: int, seed: int) -> 
 
 
 def reference_batches(bridge, questions: list[Question], batch_size: int):
-    """(ids, mask) batches of the reference questions' texts, left-padded as answering pads them."""
+    """(ids, mask) batches of the reference questions' texts, left-padded as answering pads them,
+    on the model's device."""
     rows = [token_ids(bridge.tokenizer, q.text) for q in questions]
     for start in range(0, len(rows), batch_size):
-        yield left_pad(rows[start:start + batch_size], pad_id(bridge.tokenizer))
+        yield tuple(t.to(model_device(bridge)) for t in left_pad(rows[start:start + batch_size], pad_id(bridge.tokenizer)))
 
 
 def ablation_curve(bridge, questions: list[Question], reference: list[Question], scores: pd.DataFrame,

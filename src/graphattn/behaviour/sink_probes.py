@@ -19,6 +19,7 @@ from ..attention import SELECTIONS, NpyRows, node_batches
 from ..graphs import Graph
 from ..probes import probe_class
 from ..probes.train import labelled_pairs, score_seed
+from .decode import model_device
 from .interventions import chosen_layers, redistribute_sink
 
 log = logging.getLogger(__name__)
@@ -45,8 +46,9 @@ def dataset_under(bridge, prompts_path: str, graphs: list[Graph], max_nodes: int
     out = NpyRows(str(dump), (len(prompts), len(SELECTIONS), n_layers, n_heads, max_nodes, max_nodes), np.float16)
     try:
         with torch.inference_mode():
-            for idx, nodes in node_batches(bridge, prompts, max_nodes, batch_size, "cpu", edit=sink_edit(g, layers)):
-                out.write(idx, nodes.to(torch.float16).numpy())
+            for idx, nodes in node_batches(bridge, prompts, max_nodes, batch_size, model_device(bridge),
+                                           edit=sink_edit(g, layers)):
+                out.write(idx, nodes.to(torch.float16).cpu().numpy())
     finally:
         out.close()
     write_json(str(meta), {"n_layers": n_layers, "n_heads": n_heads, "selections": list(SELECTIONS),
