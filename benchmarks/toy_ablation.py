@@ -3,7 +3,7 @@
 An accuracy study, not a unit test (it trains a toy for 1,200 steps: 1.5 to 3 minutes on
 2 cores), moved here from the test suite on 2026-12-02. It trains a small toy (4 heads,
 hidden 64, 3 to 5 nodes) with the default recipe, then replaces each head's pattern by its
-mean over the validation prompts, one head at a time and all at once (graphattn.ablation),
+mean over the validation prompts, one head at a time and all at once (graphattn.toy.ablation),
 and prints the held-out parent accuracies beside the graph-blind answer.
 
 The claims it checks (exit status 1 when one fails):
@@ -25,7 +25,8 @@ from pathlib import Path
 
 import torch
 
-from graphattn import ablation, toy
+from graphattn import toy
+from graphattn.toy import ablation
 
 GRAPHS = dict(min_nodes=3, max_nodes=5, edge_prob=0.4, naming="letters")
 

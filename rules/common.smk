@@ -144,7 +144,7 @@ def model_threads(wildcards):
 def dump_priority(wildcards):
     """The dumps of models converted from GGUF (SmolLM2's here) start before other ready jobs:
     they waited for the fetch and conversion, and are the longest dumps of the run, whose end
-    they otherwise were. Not every dump: four at once took the toy's spare core (docs/results.md)."""
+    they otherwise were. Not every dump: four at once took the toy's spare core (docs/benchmarks.md)."""
     return 10 if source(config["models"][wildcards.model]["path"]) == "gguf" else 0
 
 

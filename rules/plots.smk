@@ -1,6 +1,7 @@
 localrules:
     probe_plots,
     selectivity_plot,
+    front_page,
     size_plot,
     toy_history_plot,
 
@@ -74,8 +75,23 @@ def graph_set_sizes():
 
 
 def summary_plot_files():
-    files = ["results/plots/selectivity.png"]
+    files = ["results/plots/selectivity.png", "results/report/answer.rst"]
     return files + (["results/plots/f1_by_size.png"] if len(graph_set_sizes()) > 1 else [])
+
+
+def front_page_view():
+    """The table's slice that the selectivity figure and the front page read: the first graph set,
+    with summary_view's notation, selection and k."""
+    return dict(summary_view(), graph_set=next(iter(config["graph_sets"])))
+
+
+def front_page_runs():
+    """The patched runs of the models but the controls on the summary figures' graph set and
+    notation: their encoding against use goes on the report's front page."""
+    if not behaviour_runs() or config["behaviour"]["patching"]["method"] == "none":
+        return []
+    view = front_page_view()
+    return [run for run in intervened_runs() if (run["graph_set"], run["notation"]) == (view["graph_set"], view["notation"])]
 
 
 rule selectivity_plot:
@@ -89,7 +105,7 @@ rule selectivity_plot:
             subcategory="Against the baselines",
         ),
     params:
-        view=dict(summary_view(), graph_set=next(iter(config["graph_sets"]))),
+        view=front_page_view(),
         controls=control_map(),
         position_probe=position_probe(),
     log:
@@ -98,6 +114,36 @@ rule selectivity_plot:
         "../envs/pipeline.yaml"
     script:
         "../workflow/scripts/summary_plots.py"
+
+
+# The report's front page: workflow/report/workflow.rst includes front_page.rst, the sentences
+# of answer.rst with the summary figures embedded.
+rule front_page:
+    input:
+        table="results/tables/ablation.csv",
+        selectivity="results/plots/selectivity.png",
+        encodings=[BEHAVIOUR_DIR.format(**run) + "/encoding_use.csv" for run in front_page_runs()],
+        use_figures=["results/plots/behaviour/{model}/{graph_set}/{notation}/encoding_use.png".format(**run)
+                     for run in front_page_runs()],
+    output:
+        answer=report(
+            "results/report/answer.rst",
+            caption="../workflow/report/answer.rst",
+            category="Probes",
+            subcategory="Against the baselines",
+        ),
+        page="results/report/front_page.rst",
+    params:
+        view=front_page_view(),
+        models=[run["model"] for run in front_page_runs()],
+        controls=control_map(),
+        position_probe=position_probe(),
+    log:
+        "results/logs/front_page.log",
+    conda:
+        "../envs/pipeline.yaml"
+    script:
+        "../workflow/scripts/front_page.py"
 
 
 rule size_plot:

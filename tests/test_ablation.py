@@ -3,7 +3,8 @@
 import pytest
 import torch
 
-from graphattn import ablation, toy
+from graphattn import toy
+from graphattn.toy import ablation
 from graphattn.models import load_bridge
 
 SETTINGS = dict(min_nodes=3, max_nodes=5, edge_prob=0.4, naming="letters")

@@ -391,7 +391,7 @@ def test_cached_greedy_steps_equal_a_full_recomputation(architecture, tmp_path):
 
 
 def test_the_behaviour_table_puts_each_model_beside_its_control_with_both_curves_and_the_models_sweep():
-    from graphattn.behaviour.tables import behaviour_table
+    from graphattn.behaviour.tables import Answered, Swept, behaviour_table
 
     def summary(accuracy):
         return pd.DataFrame([{"kind": "parents", "n_questions": 10, "accuracy": accuracy, "f1": accuracy,
@@ -405,8 +405,8 @@ def test_the_behaviour_table_puts_each_model_beside_its_control_with_both_curves
     runs_ = [dict(model="toy", graph_set="s", notation="arrow"), dict(model="toy-random", graph_set="s", notation="arrow")]
     control_curve = curve.assign(accuracy=[0.1, 0.1, 0.2, 0.0, 0.1, 0.1, 0.1, 0.0, 0.1, 0.1])
     # Both are ablated; only the model is sink-swept.
-    table = behaviour_table(runs_, [summary(0.9), summary(0.1)], [curve, control_curve], runs_[:1], [sweep], [probed],
-                            {"toy": "toy-random"})
+    table = behaviour_table([Answered(runs_[0], summary(0.9), curve), Answered(runs_[1], summary(0.1), control_curve)],
+                            [Swept(runs_[0], sweep, probed)], {"toy": "toy-random"})
     toy = table.iloc[0]
     assert (toy["accuracy"], toy["control_accuracy"], toy["graph_blind_accuracy"]) == (0.9, 0.1, 0.2)
     assert pd.isna(table.iloc[1]["control_accuracy"])  # a control has no control

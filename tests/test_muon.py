@@ -1,7 +1,7 @@
 import pytest
 import torch
 
-from graphattn.muon import Muon, orthogonalise
+from graphattn.toy.muon import Muon, orthogonalise
 
 
 def two_steps(optimiser_class, **kwargs) -> list[torch.Tensor]:

@@ -55,7 +55,8 @@ def test_the_position_baseline_trains_once_and_every_model_row_shows_that_run(ti
     edited = copy.deepcopy(CONFIG)
     edited["probes"]["position"]["hidden"] = 24
     assert planned_jobs(tiny_run, edited) == {
-        "train_baseline": 1, "ablation_table": 1, "probe_plots": len(MODELS), "selectivity_plot": 1, "all": 1}
+        "train_baseline": 1, "ablation_table": 1, "probe_plots": len(MODELS), "selectivity_plot": 1,
+        "front_page": 1, "all": 1}
 
 
 def run_folder(run: Path, row, seed: int) -> Path:
@@ -197,7 +198,8 @@ def test_probe_hyperparameter_edit_reruns_only_that_probe_and_the_table(tiny_run
     edited["probes"]["mlp"]["hidden"] = 24
     n_mlp_jobs = len(MODELS) * len(edited["k"])  # a job trains every seed
     assert planned_jobs(tiny_run, edited) == {
-        "train_probe": n_mlp_jobs, "ablation_table": 1, "probe_plots": len(MODELS), "selectivity_plot": 1, "all": 1}
+        "train_probe": n_mlp_jobs, "ablation_table": 1, "probe_plots": len(MODELS), "selectivity_plot": 1,
+        "front_page": 1, "all": 1}
 
 
 def test_new_relation_runs_only_its_probe_jobs_and_the_tables(tiny_run):
@@ -206,7 +208,7 @@ def test_new_relation_runs_only_its_probe_jobs_and_the_tables(tiny_run):
     # Every attention probe on every model and k, the position baseline once, for "sibling" alone.
     assert planned_jobs(tiny_run, edited) == {
         "train_probe": len(MODELS) * len(edited["k"]) * len(ATTENTION_PROBES), "train_baseline": 1,
-        "ablation_table": 1, "probe_plots": len(MODELS), "selectivity_plot": 1, "all": 1}
+        "ablation_table": 1, "probe_plots": len(MODELS), "selectivity_plot": 1, "front_page": 1, "all": 1}
     edited["relations"] = ["sibling", "parent"]  # the order of the list is not an edit of a job
     assert planned_jobs(tiny_run, edited)["train_probe"] == len(MODELS) * len(edited["k"]) * len(ATTENTION_PROBES)
 
@@ -231,7 +233,8 @@ def test_toy_setting_edit_retrains_the_toy_and_reruns_only_its_downstream_jobs(t
     assert planned_jobs(tiny_run, edited) == {
         "train_toy_model": 1, "toy_history_plot": 1, "dump_attention": 1, "sparsify": 1, "combine": 2,
         "head_scores": 1, "analyse_attention": 1, "toy_mean_ablation": 1, "train_probe": n_probe_jobs,
-        "ablation_table": 1, "selectivity_plot": 1, "probe_plots": len(MODELS), "layer_probes": 1, "layer_table": 1,
+        "ablation_table": 1, "selectivity_plot": 1,
+        "front_page": 1, "probe_plots": len(MODELS), "layer_probes": 1, "layer_table": 1,
         "behaviour": 1, "head_ablation": 1, "ablation_plot": 1, "sink_sweep": 1, "behaviour_table": 1,
         "logit_answers": 1, "logit_plot": 1, "logit_table": 1, "patch_heads": 1, "encoding_use": 1, "all": 1}
 
@@ -253,7 +256,7 @@ def test_new_k_value_runs_only_its_sparsify_combine_and_probe_jobs(tiny_run):
     n = len(MODELS)  # one notation and one selection per model
     assert planned_jobs(tiny_run, edited) == {
         "sparsify": n, "combine": n, "train_probe": n * len(ATTENTION_PROBES),
-        "ablation_table": 1, "selectivity_plot": 1, "probe_plots": n, "all": 1}
+        "ablation_table": 1, "selectivity_plot": 1, "front_page": 1, "probe_plots": n, "all": 1}
 
 
 def test_new_graph_set_runs_its_whole_chain(tiny_run):
@@ -271,7 +274,7 @@ def test_new_graph_set_runs_its_whole_chain(tiny_run):
         "behaviour": 2, "head_ablation": 2, "ablation_plot": 2, "sink_sweep": 2, "behaviour_table": 1,  # the toy's on both
         "logit_answers": 2, "logit_plot": 2, "logit_table": 1, "patch_heads": 2, "encoding_use": 2,
         # Two graph sets: F1 against graph size joins the report.
-        "ablation_table": 1, "selectivity_plot": 1, "size_plot": 1, "probe_plots": n, "all": 1}
+        "ablation_table": 1, "selectivity_plot": 1, "front_page": 1, "size_plot": 1, "probe_plots": n, "all": 1}
 
 
 def test_new_model_runs_its_chain_and_redraws_the_shared_outputs(tiny_run):
@@ -279,7 +282,8 @@ def test_new_model_runs_its_chain_and_redraws_the_shared_outputs(tiny_run):
     edited["models"]["minilm2"] = dict(TINY_CONFIG["models"]["minilm"], batch_size=4)
     assert planned_jobs(tiny_run, edited) == {
         "dump_attention": 1, "sparsify": 1, "combine": 2, "train_probe": 2 * len(ATTENTION_PROBES),
-        "head_scores": 1, "analyse_attention": 1, "ablation_table": 1, "selectivity_plot": 1, "probe_plots": len(MODELS) + 1,
+        "head_scores": 1, "analyse_attention": 1, "ablation_table": 1, "selectivity_plot": 1,
+        "front_page": 1, "probe_plots": len(MODELS) + 1,
         "layer_probes": 1, "layer_table": 1, "all": 1}
 
 

@@ -5,7 +5,7 @@ import numpy as np
 import pytest
 
 from graphattn import toy
-from graphattn.prefetch import Prefetched
+from graphattn.toy.prefetch import Prefetched
 
 SETTINGS = dict(min_nodes=3, max_nodes=6, edge_prob=0.4, naming="letters")
 

@@ -66,6 +66,7 @@ RESULTS = {
     "results/plots/behaviour/toy/tiny/arrow/head_ablation.png", "results/plots/selectivity.png",
     "results/tables/logit_answers.csv", "results/plots/behaviour/toy/tiny/arrow/logit_answers.png",
     "results/plots/behaviour/toy/tiny/arrow/patching.png", "results/plots/behaviour/toy/tiny/arrow/encoding_use.png",
+    "results/report/answer.rst",
 }
 
 
@@ -89,11 +90,20 @@ def test_report_page_renders_the_table_and_every_image(report, browser):
     decoded = page.evaluate(DECODE_IMAGES)
     assert len(decoded) == sum(path.endswith(".png") for path in RESULTS) and all(decoded.values()), decoded
 
-    # The introduction: the research question and the config of the run.
+    # The introduction: the research question, the run's answer above the config of the run.
     page.get_by_role("link", name="Workflow").click()
     intro = page.inner_text("body")
     assert "attention heads encode the edges" in intro
     assert "minilm-random" in intro and "tiny (12 graphs of 3-4 nodes" in intro
+    answer = (report / "report/answer.rst").read_text()
+    first = answer.splitlines()[2].removeprefix("- ").replace("**", "").replace("``", "")
+    assert first.startswith("minilm, parent: ") and first in intro
+    assert "toy: of its top " in intro and intro.index(first) < intro.index("Config of this run")
+    # The summary figures, embedded in the page: the selectivity figure and the toy's encoding
+    # against use (its control's is not on the front page).
+    shown = page.locator("img[src^='data:image/png']")
+    assert shown.count() == 2
+    assert all(page.evaluate("img => img.complete && img.naturalWidth", img) > 0 for img in shown.element_handles())
 
     # The ablation table, shown inline as HTML: one row per table row, with its numbers.
     page.get_by_role("link", name="Ablation table").click()

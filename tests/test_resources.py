@@ -92,13 +92,13 @@ def test_toy_shape_before_the_toy_exists_covers_the_toy_built_later(scheme):
 
     import yaml
 
-    from graphattn import toy
+    from graphattn import naming, toy
 
     settings = yaml.safe_load((Path(__file__).parents[1] / "config/config.yaml").read_text())["toy"]  # 3 x 4 heads of 64
     model, _ = toy.build_untrained({"naming": scheme}, settings)
     built = sum(p.numel() for p in model.parameters())
     shape = resources.shape_of_toy(settings, scheme)
-    assert len(toy.build_tokenizer(scheme)) == resources.TOY_FIXED_TOKENS + len(toy.naming.pool(scheme))
+    assert len(toy.build_tokenizer(scheme)) == resources.TOY_FIXED_TOKENS + len(naming.pool(scheme))
     assert built <= shape.params <= 1.5 * built
     assert (shape.heads, shape.hidden) == (model.config.num_attention_heads, model.config.hidden_size)
 

@@ -11,7 +11,7 @@ import torch
 from graphattn import toy
 from graphattn.graphs import Graph
 from graphattn.models import load_bridge
-from graphattn.muon import Muon
+from graphattn.toy.muon import Muon
 
 GRAPH = Graph(id=0, nodes=["D", "A", "C", "B"], edges=[(1, 2), (3, 2), (2, 0)])  # A->C, B->C, C->D
 SETTINGS = dict(min_nodes=3, max_nodes=5, edge_prob=0.4, naming="letters")
@@ -138,7 +138,7 @@ def test_training_records_the_probe_sets_attention_at_every_evaluation(tmp_path)
 
 
 def test_first_step_at_99_percent():
-    from graphattn.toy_dynamics import first_step_at
+    from graphattn.toy.dynamics import first_step_at
 
     history = [{"step": 100, "val_accuracy": 0.5}, {"step": 200, "val_accuracy": 0.991}, {"step": 300, "val_accuracy": 1}]
     assert first_step_at(history) == 200 and first_step_at(history[:1]) is None
@@ -201,7 +201,7 @@ def test_training_stops_once_validation_has_held_for_the_configured_evaluations(
     # loop, its evaluation schedule and the metrics are the real ones. The held-out
     # evaluations after the loop read the rest of the script.
     script = iter([0.5, 0.995, 0.985, 0.995, 0.995, 0.5, 1.0, 1.0, 1.0, 1.0, 1.0, 1.0])
-    monkeypatch.setattr(toy, "exact_accuracy", lambda model, batch: next(script))
+    monkeypatch.setattr(toy.training, "exact_accuracy", lambda model, batch: next(script))
     settings = dict(notations=["arrow"], steps=30, batch_size=4, questions=1, parent_share=0.5, lr=1e-3, seed=1,
                     eval_every=2, n_heldout=4, layers=1, heads=2, hidden=16,
                     stop_accuracy=stop_accuracy, stop_evaluations=stop_evaluations)

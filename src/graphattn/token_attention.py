@@ -14,7 +14,7 @@ from tqdm import tqdm
 
 from . import graphs as graph_io
 from . import prompts as prompt_io
-from .attention import StopForward, encode, length_batches, pattern_hooks
+from .attention import encode, length_batches, run_to_last_pattern
 from .attention_metrics import MetricAccumulator
 from .models import load_bridge
 from .roles import RoleAccumulator, token_layout
@@ -24,19 +24,13 @@ log = logging.getLogger(__name__)
 
 def batch_patterns(bridge, input_ids, attention_mask) -> torch.Tensor:
     """[batch, layer, head, q, k] float32, the forward stopped after the last layer's pattern."""
-    n_layers = bridge.cfg.n_layers
     layers: list[torch.Tensor] = []
 
     def capture(layer, pattern):
         layers.append(pattern.float())
-        if len(layers) == n_layers:
-            raise StopForward
         return pattern
 
-    try:
-        bridge.run_with_hooks(input_ids, attention_mask=attention_mask, fwd_hooks=pattern_hooks(n_layers, capture))
-    except StopForward:
-        pass
+    run_to_last_pattern(bridge, input_ids, attention_mask, capture)
     return torch.stack(layers, dim=1)
 
 

@@ -1,8 +1,9 @@
-import pandas as pd
+from graphattn.job import job
 
-from graphattn import plots
-from graphattn.rule_log import log_to
+with job(snakemake):
+    import pandas as pd
 
-with log_to(snakemake.log[0]):
+    from graphattn import plots
+
     plots.ablation_curve(pd.read_csv(snakemake.input[0]), snakemake.output[0],
                          "{model} / {graph_set} / {notation}: heads mean-ablated".format(**snakemake.wildcards))

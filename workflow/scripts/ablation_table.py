@@ -1,13 +1,8 @@
-import os
+from graphattn.job import job
 
-# Every job but the toy model's training yields the CPU to it: it is the default run's critical
-# path, and Snakemake runs more jobs than a 2-core machine has cores. Before the imports.
-os.nice(19)
+with job(snakemake) as log:
+    from graphattn import tables
 
-from graphattn import tables
-from graphattn.rule_log import log_to
-
-with log_to(snakemake.log[0]) as log:
     runs = tables.load_runs(list(snakemake.input), list(snakemake.params.runs))
     intervals = snakemake.params.intervals
     table = tables.ablation_table(runs, dict(snakemake.params.controls), snakemake.params.position_probe,

@@ -1,15 +1,10 @@
-import os
+from graphattn.job import job
 
-# Every job but the toy model's training yields the CPU to it: it is the default run's critical
-# path, and Snakemake runs more jobs than a 2-core machine has cores. Before the imports.
-os.nice(19)
+with job(snakemake) as log:
+    from graphattn import plots, roles
+    from graphattn.atomic import write_json, write_text
+    from graphattn.token_attention import analyse
 
-from graphattn import plots, roles
-from graphattn.atomic import write_json, write_text
-from graphattn.rule_log import log_to
-from graphattn.token_attention import analyse
-
-with log_to(snakemake.log[0]) as log:
     model, settings = snakemake.params.model, snakemake.params.analysis
     role_acc, metric_acc = analyse(
         prompts_path=snakemake.input.prompts,

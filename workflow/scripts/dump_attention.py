@@ -1,14 +1,9 @@
-import os
+from graphattn.job import job
 
-# Every job but the toy model's training yields the CPU to it: it is the default run's critical
-# path, and Snakemake runs more jobs than a 2-core machine has cores. Before the imports.
-os.nice(19)
+with job(snakemake):
+    from graphattn.attention import dump_attention
+    from graphattn.resources import BatchTooLarge
 
-from graphattn.attention import dump_attention
-from graphattn.resources import BatchTooLarge
-from graphattn.rule_log import log_to
-
-with log_to(snakemake.log[0]):
     model = snakemake.params.model
     try:
         dump_attention(

@@ -1,13 +1,14 @@
-import json
+from graphattn.job import job
 
-import pandas as pd
+with job(snakemake) as log:
+    import json
 
-from graphattn import plots
-from graphattn.atomic import write_text
-from graphattn.behaviour import encoding, patching
-from graphattn.rule_log import log_to
+    import pandas as pd
 
-with log_to(snakemake.log[0]) as log:
+    from graphattn import plots
+    from graphattn.atomic import write_text
+    from graphattn.behaviour import encoding, patching
+
     roles = json.loads(open(snakemake.input.roles).read())
     patched = patching.primary(pd.read_csv(snakemake.input.patching))  # exact patching where both were run
     table = encoding.per_head(pd.read_csv(snakemake.input.scores), patched, roles)

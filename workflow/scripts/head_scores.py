@@ -1,14 +1,9 @@
-import os
+from graphattn.job import job
 
-# Every job but the toy model's training yields the CPU to it: it is the default run's critical
-# path, and Snakemake runs more jobs than a 2-core machine has cores. Before the imports.
-os.nice(19)
+with job(snakemake) as log:
+    from graphattn import heads, plots
+    from graphattn.atomic import load_npz, write_text
 
-from graphattn import heads, plots
-from graphattn.atomic import load_npz, write_text
-from graphattn.rule_log import log_to
-
-with log_to(snakemake.log[0]) as log:
     table = heads.head_scores(load_npz(snakemake.input[0]))
     write_text(snakemake.output.csv, table.to_csv(index=False, float_format="%.4f"))
     w = snakemake.wildcards

@@ -1,16 +1,11 @@
-import os
+from graphattn.job import job
 
-# Every job but the toy model's training yields the CPU to it: it is the default run's critical
-# path, and Snakemake runs more jobs than a 2-core machine has cores. Before the imports.
-os.nice(19)
+with job(snakemake) as log:
+    import pandas as pd
 
-import pandas as pd
+    from graphattn import plots
+    from graphattn.atomic import write_text
 
-from graphattn import plots
-from graphattn.atomic import write_text
-from graphattn.rule_log import log_to
-
-with log_to(snakemake.log[0]) as log:
     table = pd.concat([pd.read_csv(path).assign(**run) for run, path in zip(snakemake.params.runs, snakemake.input)])
     table = table.groupby(["model", "graph_set", "notation", "probe", "layer"], sort=False)["f1"].agg(["mean", "std"])
     table = table.rename(columns={"mean": "f1", "std": "f1_std"}).reset_index()

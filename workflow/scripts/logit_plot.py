@@ -1,9 +1,10 @@
-import pandas as pd
+from graphattn.job import job
 
-from graphattn import plots
-from graphattn.rule_log import log_to
+with job(snakemake):
+    import pandas as pd
 
-with log_to(snakemake.log[0]):
+    from graphattn import plots
+
     control = pd.read_csv(snakemake.input.control[0]) if snakemake.input.control else None
     plots.logit_answers(pd.read_csv(snakemake.input.summary), control, snakemake.output[0],
                         "{model} / {graph_set} / {notation}: answers read from the logits".format(**snakemake.wildcards))

@@ -1,9 +1,10 @@
-import pandas as pd
+from graphattn.job import job
 
-from graphattn.atomic import write_text
-from graphattn.rule_log import log_to
+with job(snakemake) as log:
+    import pandas as pd
 
-with log_to(snakemake.log[0]) as log:
+    from graphattn.atomic import write_text
+
     table = pd.concat([pd.read_csv(path).assign(**run)
                        for run, path in zip(snakemake.params.runs, snakemake.input, strict=True)])
     keys = ["model", "graph_set", "notation", "kind", "reader"]

@@ -1,18 +1,13 @@
-import os
+from graphattn.job import job
 
-# Every job but the toy model's training yields the CPU to it: it is the default run's critical
-# path, and Snakemake runs more jobs than a 2-core machine has cores. Before the imports.
-os.nice(19)
+with job(snakemake) as log:
+    import pandas as pd
+    import torch
 
-import pandas as pd
-import torch
+    from graphattn import plots
+    from graphattn.atomic import write_text
+    from graphattn.behaviour import patching, runs
 
-from graphattn import plots
-from graphattn.atomic import write_text
-from graphattn.behaviour import patching, runs
-from graphattn.rule_log import log_to
-
-with log_to(snakemake.log[0]) as log:
     torch.set_num_threads(snakemake.threads)
     model, settings, patch = snakemake.params.model, snakemake.params.settings, snakemake.params.patching
     intervals = snakemake.params.intervals

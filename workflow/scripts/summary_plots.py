@@ -1,15 +1,10 @@
-import os
+from graphattn.job import job
 
-# Every job but the toy model's training yields the CPU to it: it is the default run's critical
-# path, and Snakemake runs more jobs than a 2-core machine has cores. Before the imports.
-os.nice(19)
+with job(snakemake):
+    import pandas as pd
 
-import pandas as pd
+    from graphattn import plots
 
-from graphattn import plots
-from graphattn.rule_log import log_to
-
-with log_to(snakemake.log[0]):
     view = dict(snakemake.params.view)
     table = pd.read_csv(snakemake.input[0], dtype={"k": str})
     rows = table.loc[(table[list(view)] == pd.Series(view)).all(axis=1)]

@@ -1,5 +1,7 @@
-from graphattn.rule_log import log_to
-from graphattn.toy import save_untrained
+# Not niced: the toy's random-init control waits for this folder.
+from graphattn.job import job
 
-with log_to(snakemake.log[0]):
+with job(snakemake, nice=False):
+    from graphattn.toy import save_untrained
+
     save_untrained(snakemake.output.model, snakemake.params.graphs, snakemake.params.toy)

@@ -1,20 +1,15 @@
-import os
+from graphattn.job import job
 
-# Every job but the toy model's training yields the CPU to it: it is the default run's critical
-# path, and Snakemake runs more jobs than a 2-core machine has cores. Before the imports.
-os.nice(19)
+with job(snakemake) as log:
+    import json
 
-import json
+    import torch
 
-import torch
+    from graphattn import plots
+    from graphattn.toy.ablation import mean_ablation, with_role_tags
+    from graphattn.atomic import write_text
+    from graphattn.toy import graph_set_edge_sets
 
-from graphattn import plots
-from graphattn.ablation import mean_ablation, with_role_tags
-from graphattn.atomic import write_text
-from graphattn.rule_log import log_to
-from graphattn.toy import graph_set_edge_sets
-
-with log_to(snakemake.log[0]) as log:
     torch.set_num_threads(snakemake.threads)
     table = mean_ablation(snakemake.input.model, snakemake.params.graphs, snakemake.params.toy,
                           graph_set_edge_sets(list(snakemake.input.graph_sets)))

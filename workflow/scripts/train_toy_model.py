@@ -1,9 +1,11 @@
-import torch
+# Not niced: the toy's training is the default run's critical path.
+from graphattn.job import job
 
-from graphattn.rule_log import log_to
-from graphattn.toy import train_toy
+with job(snakemake, nice=False):
+    import torch
 
-with log_to(snakemake.log[0]):
+    from graphattn.toy import train_toy
+
     torch.set_num_threads(snakemake.threads)
     train_toy(
         model_dir=snakemake.output.model,

@@ -3,19 +3,32 @@ reader, with what ablating every head and moving mass off the sink do to them.""
 
 from __future__ import annotations
 
+from dataclasses import dataclass
+
 import pandas as pd
 
 KEYS = ["model", "graph_set", "notation", "kind"]
 
 
-def behaviour_table(runs: list[dict], summaries: list[pd.DataFrame], curves: list[pd.DataFrame], intervened: list[dict],
-                    sweeps: list[pd.DataFrame], probe_sweeps: list[pd.DataFrame],
-                    controls: dict[str, str]) -> pd.DataFrame:
-    """One row per model x graph set x notation x kind of question.
+@dataclass
+class Answered:
+    """One run (model, graph set, notation) with its answers' summary and its ablation curve."""
+    run: dict
+    summary: pd.DataFrame
+    curve: pd.DataFrame
 
-    ``runs`` with their ``summaries`` (answers) and ablation ``curves``: every model, controls
-    included; ``intervened`` (the runs that are not controls) with their ``sweeps`` and
-    ``probe_sweeps`` of the sink.
+
+@dataclass
+class Swept:
+    """One run with its sink sweep's answers and its probes' F1 on the dumps under each g."""
+    run: dict
+    sweep: pd.DataFrame
+    probes: pd.DataFrame
+
+
+def behaviour_table(answered: list[Answered], swept: list[Swept], controls: dict[str, str]) -> pd.DataFrame:
+    """One row per model x graph set x notation x kind of question: every ``answered`` run,
+    controls included, with the sink's columns where the run was ``swept`` (not the controls).
 
     Columns: accuracy, f1, unparseable, n_questions, graph_blind_accuracy, control_accuracy,
     control_f1 (the model's "-random" twin on the same questions); from the ablation curve, at its
@@ -28,16 +41,15 @@ def behaviour_table(runs: list[dict], summaries: list[pd.DataFrame], curves: lis
     sink's columns are empty for the controls.
     """
     key = lambda run: (run["model"], run["graph_set"], run["notation"])  # noqa: E731
-    sinks = {key(run): (sweep, probe_f1_columns(probed))
-             for run, sweep, probed in zip(intervened, sweeps, probe_sweeps, strict=True)}
+    sinks = {key(s.run): (s.sweep, probe_f1_columns(s.probes)) for s in swept}
     rows = []
-    for run, summary, curve in zip(runs, summaries, curves, strict=True):
-        for row in summary.to_dict("records"):
-            extra = ablation_columns(row["kind"], curve)
-            if key(run) in sinks:
-                sweep, probe_f1 = sinks[key(run)]
+    for a in answered:
+        for row in a.summary.to_dict("records"):
+            extra = ablation_columns(row["kind"], a.curve)
+            if key(a.run) in sinks:
+                sweep, probe_f1 = sinks[key(a.run)]
                 extra |= sweep_columns(row["kind"], sweep) | probe_f1
-            rows.append({**run, **row, **extra})
+            rows.append({**a.run, **row, **extra})
     table = pd.DataFrame(rows)
     own = table.set_index(KEYS)
     control_rows = [own.loc[(controls[m], g, n, k)] if controls.get(m) and (controls[m], g, n, k) in own.index else None

@@ -13,11 +13,11 @@ import numpy as np
 import pandas as pd
 import torch
 
-from . import graphs
-from .alignment import node_weights
-from .atomic import save_npz, write_text
-from .prompts import render
-from .roles import RoleAccumulator, token_layout
+from .. import graphs
+from ..alignment import node_weights
+from ..atomic import save_npz, write_text
+from ..prompts import render
+from ..roles import RoleAccumulator, token_layout
 
 
 class DynamicsRecorder:

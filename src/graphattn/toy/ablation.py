@@ -20,9 +20,11 @@ import pandas as pd
 import torch
 from tqdm import tqdm
 
-from .attention import pattern_hooks
-from .models import load_bridge
-from .toy import VALIDATION_SEED_OFFSET, Example, build_tokenizer, collate, exact_match, heldout_examples
+from ..attention import pattern_hooks
+from ..models import load_bridge
+from .examples import VALIDATION_SEED_OFFSET, Example, collate, heldout_examples
+from .tokenizer import build_tokenizer
+from .training import exact_match
 
 log = logging.getLogger(__name__)
 
