@@ -211,12 +211,20 @@ def debian_package(program: str, package: str) -> str:
 
 
 @pytest.fixture(scope="module")
-def toy_bridge(tmp_path_factory):
-    """A 2-layer, 2-head random toy (letters) through the real TransformerBridge."""
+def toy_folder(tmp_path_factory) -> str:
+    """A 2-layer, 2-head random toy (letters) saved as a model folder: its answers are noise,
+    but every number computed from it is exact."""
     from graphattn import toy
-    from graphattn.models import load_bridge
 
     folder = tmp_path_factory.mktemp("toy") / "model"
     tokenizer = toy.build_tokenizer("letters")
     toy.save_folder(Path(folder), toy.build_model(len(tokenizer), 2, 2, 16, seed=0), tokenizer)
-    return load_bridge(str(folder))
+    return str(folder)
+
+
+@pytest.fixture(scope="module")
+def toy_bridge(toy_folder):
+    """The toy folder through the real TransformerBridge."""
+    from graphattn.models import load_bridge
+
+    return load_bridge(toy_folder)

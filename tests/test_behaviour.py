@@ -2,7 +2,6 @@
 decoding through the TransformerBridge, SLASH-style sink redistribution and head mean-ablation.
 Models are tiny random-weight toys built here (real Llama architecture, real bridge)."""
 
-from pathlib import Path
 
 import numpy as np
 import pandas as pd
@@ -16,15 +15,6 @@ from graphattn.datasets import split_graphs
 from graphattn.models import load_bridge
 
 NAMES = ["A", "B", "C", "D"]
-
-
-@pytest.fixture(scope="module")
-def toy_folder(tmp_path_factory):
-    """A 2-layer, 2-head random toy: its answers are noise, but every number below is exact."""
-    folder = tmp_path_factory.mktemp("toy") / "model"
-    tokenizer = toy.build_tokenizer("letters")
-    toy.save_folder(Path(folder), toy.build_model(len(tokenizer), 2, 2, 16, seed=0), tokenizer)
-    return str(folder)
 
 
 @pytest.fixture(scope="module")

@@ -6,13 +6,12 @@ tensors of token ids, so every tensor the library builds must go there itself.
 Skipped where PyTorch sees no CUDA device (as on the 2-core CI machine): nothing else depends on
 these tests, and the CPU path is tested everywhere else."""
 
-from pathlib import Path
 
 import numpy as np
 import pytest
 import torch
 
-from graphattn import graphs, prompts, toy
+from graphattn import graphs, prompts
 from graphattn.attention import node_batches
 from graphattn.behaviour import candidates, decode, interventions, patching, questions, runs, sink_probes
 from graphattn.models import load_bridge
@@ -23,16 +22,8 @@ SPLIT = {"train": 0.5, "val": 0.25, "seed": 0}
 
 
 @pytest.fixture(scope="module")
-def folder(tmp_path_factory):
-    folder = tmp_path_factory.mktemp("toy") / "model"
-    tokenizer = toy.build_tokenizer("letters")
-    toy.save_folder(Path(folder), toy.build_model(len(tokenizer), 2, 2, 16, seed=0), tokenizer)
-    return str(folder)
-
-
-@pytest.fixture(scope="module")
-def bridges(folder):
-    return load_bridge(folder, "cpu"), load_bridge(folder, "cuda")
+def bridges(toy_folder):
+    return load_bridge(toy_folder, "cpu"), load_bridge(toy_folder, "cuda")
 
 
 @pytest.fixture(scope="module")
@@ -93,8 +84,8 @@ def test_the_sink_sweeps_dump_on_cuda_equals_the_cpus(bridges, asked, tmp_path):
     torch.testing.assert_close(got[0], got[1], atol=1e-5, rtol=1e-4)
 
 
-def test_a_bfloat16_run_on_cuda_answers_and_patches(folder, asked):
-    bridge = load_bridge(folder, "cuda", "bfloat16")
+def test_a_bfloat16_run_on_cuda_answers_and_patches(toy_folder, asked):
+    bridge = load_bridge(toy_folder, "cuda", "bfloat16")
     made, listed, asked_questions = asked
     assert len(decode.greedy_answers(bridge, [q.text for q in asked_questions], 4, 3, progress=False)) == len(asked_questions)
     pairs, _ = patching.make_pairs(asked_questions, listed, {g.id: g.nodes for g in made}, "arrow", bridge.tokenizer, seed=0)

@@ -16,6 +16,7 @@ from pathlib import Path
 import pandas as pd
 
 from .relations import RELATIONS
+from .tables import probe_rows
 
 
 def interval(row: pd.Series, column: str) -> str:
@@ -36,11 +37,10 @@ def margin(row: pd.Series, column: str, baseline: str) -> tuple[str, str]:
 
 
 def probe_sentence(row: pd.Series) -> str:
-    over_position, position = margin(row, "position", "position")
-    over_control, control = margin(row, "control", "its control")
-    margins = "; ".join(m for m in (over_position, over_control) if m)
-    cleared = [name for name, v in (("position", position), ("the control", control)) if v == "clears"]
-    missed = [name for name, v in (("position", position), ("the control", control)) if v == "does not clear"]
+    verdicts = {"position": margin(row, "position", "position"), "the control": margin(row, "control", "its control")}
+    margins = "; ".join(text for text, _ in verdicts.values() if text)
+    cleared = [name for name, (_, v) in verdicts.items() if v == "clears"]
+    missed = [name for name, (_, v) in verdicts.items() if v == "does not clear"]
     if missed:
         verdict = f"does not clear {' or '.join(missed)}"
     elif len(cleared) == 2:
@@ -55,8 +55,7 @@ def probe_sentences(table: pd.DataFrame, controls: dict[str, str], position_prob
     """One sentence per model (controls aside) and relation: its probe with the highest mean F1
     (the position baseline aside) and whether it clears each baseline (paired 95% interval over
     test graphs above 0)."""
-    rows = table[~table["model"].isin(set(controls.values()))]
-    rows = rows[rows["probe"] != position_probe] if position_probe else rows
+    rows = probe_rows(table, controls, position_probe)
     sentences = []
     for model in dict.fromkeys(rows["model"]):
         for relation in [r for r in RELATIONS if r in set(rows["relation"])]:

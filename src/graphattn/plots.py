@@ -16,6 +16,7 @@ import pandas as pd
 from .atomic import atomic_path
 from .heads import DIRECTIONS
 from .relations import RELATIONS
+from .tables import probe_rows
 
 
 def new_figure(width: float, height: float):
@@ -445,19 +446,13 @@ def layer_f1(table: pd.DataFrame, controls: dict[str, str], path):
     return save(fig, path)
 
 
-def _probe_rows(table: pd.DataFrame, controls: dict[str, str], position_probe: str | None) -> pd.DataFrame:
-    """The rows of the models that are not controls, without the position baseline's own rows."""
-    rows = table[~table["model"].isin(set(controls.values()))]
-    return rows[rows["probe"] != position_probe] if position_probe else rows
-
-
 def selectivity(table: pd.DataFrame, controls: dict[str, str], position_probe: str | None, path,
                 title: str):
     """One panel per model (column) x relation (row): each probe's test F1 as a bar (its 95%
     interval over test graphs as error bar), the same probe on the random-init control as a black
     tick, the position baseline as a dashed line (its interval, where its rows are in the table,
     as a grey band). Returns the Figure."""
-    rows = _probe_rows(table, controls, position_probe)
+    rows = probe_rows(table, controls, position_probe)
     models = list(dict.fromkeys(rows["model"]))
     relations = [r for r in RELATIONS if r in set(table["relation"])]  # parent first
     probes = list(dict.fromkeys(rows["probe"]))
@@ -508,7 +503,7 @@ def f1_by_size(table: pd.DataFrame, sizes: dict[str, float], controls: dict[str,
     the control dashed (no interval), the position baseline grey (with its interval where its rows
     are in the table). Returns the Figure."""
     table = table[table["graph_set"].isin(sizes)].assign(nodes=lambda t: t["graph_set"].map(sizes))
-    rows = _probe_rows(table, controls, position_probe)
+    rows = probe_rows(table, controls, position_probe)
     panels = list(rows.groupby(["model", "relation"], sort=False))
     fig, axes = _panels(len(panels))
     for ax, ((model, relation), mine) in zip(axes, panels):

@@ -174,3 +174,14 @@ def write(table: pd.DataFrame, csv_path: str, md_path: str, html_path: str | Non
     if html_path is not None:
         html = table.to_html(index=False, float_format="{:.3f}".format, na_rep="", border=0)
         write_text(html_path, HTML_PAGE.format(table=html))
+
+
+def view_rows(table: pd.DataFrame, view: dict) -> pd.DataFrame:
+    """The rows whose columns equal ``view``'s values (a graph set, notation, selection, k)."""
+    return table.loc[(table[list(view)] == pd.Series(view)).all(axis=1)]
+
+
+def probe_rows(table: pd.DataFrame, controls: dict[str, str], position_probe: str | None) -> pd.DataFrame:
+    """The rows of the models that are not controls, without the position baseline's own rows."""
+    rows = table[~table["model"].isin(set(controls.values()))]
+    return rows[rows["probe"] != position_probe] if position_probe else rows

@@ -5,10 +5,11 @@ with job(snakemake) as log:
 
     from graphattn.atomic import write_text
     from graphattn.front_page import front_page, page
+    from graphattn.tables import view_rows
 
     view = dict(snakemake.params.view)
     table = pd.read_csv(snakemake.input.table, dtype={"k": str})
-    rows = table.loc[(table[list(view)] == pd.Series(view)).all(axis=1)]
+    rows = view_rows(table, view)
     encodings = {model: pd.read_csv(path) for model, path in zip(snakemake.params.models, snakemake.input.encodings,
                                                                    strict=True)}
     where = " / ".join(view[key] for key in ("graph_set", "notation", "selection")) + f" / k={view['k']}"

@@ -4,10 +4,11 @@ with job(snakemake):
     import pandas as pd
 
     from graphattn import plots
+    from graphattn.tables import view_rows
 
     view = dict(snakemake.params.view)
     table = pd.read_csv(snakemake.input[0], dtype={"k": str})
-    rows = table.loc[(table[list(view)] == pd.Series(view)).all(axis=1)]
+    rows = view_rows(table, view)
     where = " / ".join(view[key] for key in ("notation", "selection")) + f" / k={view['k']}"
     controls, position = dict(snakemake.params.controls), snakemake.params.position_probe
     if snakemake.rule == "size_plot":
