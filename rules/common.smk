@@ -1,6 +1,7 @@
 # Target helpers: which files the configured grid asks for.
 
 import itertools
+import re
 from pathlib import Path
 
 import graphattn.config
@@ -196,6 +197,24 @@ def toy_model_name():
     return next((name for name, m in config["models"].items() if m["path"] == "pipeline:toy" and not m["random_init"]), None)
 
 
+def finetuned_models():
+    """The models the run fine-tunes (their controls are built from the base's folder)."""
+    return [name for name, m in config["models"].items() if "finetune" in m]
+
+
+def finetune_base_input(name):
+    """The folder of a fine-tuned model's base: one the run builds (a converted GGUF file), or a
+    local folder or cached hub snapshot."""
+    base = config["models"][config["models"][name]["finetune"]["base"]]
+    return built_model_dir(base["path"]) or resolve_model_path(base["path"], base["allow_download"])
+
+
+def finetune_graph_settings(name):
+    """Its training graphs are drawn like the graphs of its graph set (count and seed aside)."""
+    graph_set = config["graph_sets"][config["models"][name]["finetune"]["graph_set"]]
+    return canonical({key: graph_set[key] for key in ("min_nodes", "max_nodes", "edge_prob", "naming")})
+
+
 def toy_roles(wildcards):
     """The toy's head roles on its own graph set, first notation: the tags beside its ablation."""
     return f"results/analysis/{toy_model_name()}/{config['toy']['graph_set']}/{config['notations'][0]}/head_roles.json"
@@ -206,7 +225,7 @@ def plot_files():
     if toy_model_name():
         files += ["results/plots/toy_history.png", "results/plots/toy_dynamics.png",
                   "results/models/toy_ablation.csv", "results/plots/toy_ablation.png"]
-    return files
+    return files + expand("results/plots/{finetuned}_history.png", finetuned=finetuned_models())
 
 
 def behaviour_runs():

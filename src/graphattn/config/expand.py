@@ -11,6 +11,21 @@ def with_gguf_paths(models: dict) -> dict:
     return {name: {**entry, "path": gguf.PREFIX + gguf.resource_name(entry["gguf"])} if "gguf" in entry else entry
             for name, entry in models.items()}
 
+def with_finetune_paths(models: dict) -> dict:
+    """Entries with a `finetune` section get the path of the folder the rule finetune_model writes
+    ("finetune:<name>"), the base's path in that section (what the rule reads, and the control's
+    source) and, unless set, the answer format they are taught in (trained)."""
+    from ..models import FINETUNE_PREFIX
+
+    out = {}
+    for name, entry in models.items():
+        if "finetune" in entry:
+            section = {**entry["finetune"], "base_path": models[entry["finetune"]["base"]]["path"]}
+            entry = {"answer_format": "trained", **entry, "path": FINETUNE_PREFIX + name, "finetune": section}
+        out[name] = entry
+    return out
+
+
 CONTROL_SUFFIX = "-random"
 
 
@@ -21,7 +36,9 @@ def with_controls(models: dict) -> dict:
     weights, None for real weights) and ``control_of`` (the model it controls, or None), and
     without ``control``/``control_seed``: those only say which twins to add, so editing them
     changes the twin's entry (and re-runs its jobs), never the real model's. The toy's twin
-    is built from the untrained toy's folder (models.CONTROL_SOURCE), not the trained one's.
+    is built from the untrained toy's folder (models.CONTROL_SOURCE), not the trained one's;
+    a fine-tuned model's from its base's folder (the same architecture and tokenizer), without
+    its `finetune` section, so that a training setting does not re-run it.
     """
     from ..models import CONTROL_SOURCE
 
@@ -31,6 +48,7 @@ def with_controls(models: dict) -> dict:
         control, seed = entry.pop("control", "none"), entry.pop("control_seed", 0)
         grid[name] = {**entry, "random_init": False, "init_seed": None, "control_of": None}
         if control == "random_init":
-            grid[name + CONTROL_SUFFIX] = {**entry, "path": CONTROL_SOURCE.get(entry["path"], entry["path"]),
-                                           "random_init": True, "init_seed": seed, "control_of": name}
+            twin = {key: value for key, value in entry.items() if key != "finetune"}
+            path = entry["finetune"]["base_path"] if "finetune" in entry else CONTROL_SOURCE.get(entry["path"], entry["path"])
+            grid[name + CONTROL_SUFFIX] = {**twin, "path": path, "random_init": True, "init_seed": seed, "control_of": name}
     return grid

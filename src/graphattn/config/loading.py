@@ -6,7 +6,7 @@ import sys
 from pathlib import Path
 
 from .checks import check
-from .expand import with_controls, with_gguf_paths
+from .expand import with_controls, with_finetune_paths, with_gguf_paths
 from .messages import validate
 
 
@@ -15,7 +15,8 @@ def load(config: dict, schema_path: str | Path, config_files: list[str | Path] =
     """Every check the workflow makes at load, in its order (the Snakefile calls this, and the
     tests call it in-process): raise ConfigError or ModelUnavailable naming the key and what
     would be accepted, before any job is planned. Completes ``config`` in place: the schema's
-    defaults, the random-init controls as models of their own, a GGUF source's folder as path.
+    defaults, the random-init controls as models of their own, a GGUF source's or a fine-tuned
+    model's folder as path.
     Without ``require_models`` (planning a run elsewhere: scripts/cost_sheet.py) a model not
     found is a warning on stderr; its jobs would fail.
     """
@@ -28,7 +29,7 @@ def load(config: dict, schema_path: str | Path, config_files: list[str | Path] =
     validate(config, schema_path, config_files)
     fill_defaults(config, str(Path(schema_path).resolve()))
     check(config)
-    config["models"] = with_controls(with_gguf_paths(config["models"]))
+    config["models"] = with_controls(with_finetune_paths(with_gguf_paths(config["models"])))
     try:
         check_available(config["models"])
     except ModelUnavailable as err:

@@ -20,7 +20,8 @@ def answer_settings(config: dict, model: str) -> dict:
     """What the behaviour rules need of a model's questions: its prompt format and batch size,
     the kinds, examples, sample and answer length (its control answers in the base model's format)."""
     section, entry = config["behaviour"], config["models"][model]
-    default = "trained" if source(entry["path"]) == "pipeline" else section["format"]  # the toy, trained or not
+    # The toy, trained or not; a fine-tuned model and its control carry answer_format trained (config.expand).
+    default = "trained" if source(entry["path"]) == "pipeline" else section["format"]
     return {
         "format": entry.get("answer_format", default),
         "batch_size": entry["batch_size"],
