@@ -58,6 +58,19 @@ def test_identical_layers_have_similarity_one_and_different_layers_less():
     assert sim[(0, 0)] == pytest.approx(1) and sim[(0, 1)] == sim[(1, 0)] < 0.9
 
 
+def test_node_mass_is_the_attention_on_node_tokens_and_absent_without_them():
+    n = 4
+    nodes = np.array([False, True, False, True])
+    acc = MetricAccumulator(1, 2)
+    acc.add(np.stack([np.stack([causal_uniform(n), np.eye(n)])]), nodes)
+    heads = acc.tables()[0]
+    # Uniform: rows 1/1 (no node), 1/2, 1/3 (token 1), 2/4 (tokens 1, 3); self: the node queries only.
+    assert heads.node_mass.tolist() == pytest.approx([(0 + 1 / 2 + 1 / 3 + 2 / 4) / 4, 2 / 4])
+    acc = MetricAccumulator(1, 2)
+    acc.add(np.stack([np.stack([causal_uniform(n), np.eye(n)])]))
+    assert "node_mass" not in acc.tables()[0]
+
+
 def test_statistics_are_weighted_by_tokens_over_prompts():
     acc = MetricAccumulator(1, 1)
     acc.add(np.eye(2)[None, None])  # 2 queries with entropy 0

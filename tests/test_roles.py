@@ -37,6 +37,8 @@ def test_key_categories_of_the_second_mention_of_b():
     arrow = [KEY_CATEGORIES[c] for c in category[6]]  # the second " ->": B -> C
     assert arrow == ["first", "elsewhere", "elsewhere", "elsewhere", "elsewhere", "source", "self", "target"]
     assert KEY_CATEGORIES[category[4, 1]] == "elsewhere"  # "," is not a node: no parent
+    # C's query: B is its parent, A a node it has no edge with.
+    assert [KEY_CATEGORIES[c] for c in category[7, [1, 3, 5]]] == ["other_node", "parent", "parent"]
 
 
 def planted(rule) -> np.ndarray:

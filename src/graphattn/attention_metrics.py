@@ -6,6 +6,8 @@ means over query rows, accumulated over prompts weighted by their number of toke
 - entropy (nats): 0 for a head that looks at one token, ln(n) for one spread evenly over n;
 - effective span: the mean distance |query - key| weighted by attention;
 - first-token mass: the attention on the prompt's first token (the "sink");
+- node mass: the attention on the tokens of node names (what Guan et al. 2025 find fine-tuned
+  LLMs raise), when the prompts' node tokens are given;
 - head diversity within a layer: the mean Jensen-Shannon divergence (base 2, 0 to 1)
   between the rows of every pair of its heads;
 - layer similarity: 1 - the Jensen-Shannon divergence between two layers' head-averaged
@@ -45,11 +47,16 @@ class MetricAccumulator:
         self.sums = {name: np.zeros(self.shape) for name in ("entropy", "span", "first_token_mass")}
         self.diversity = np.zeros(n_layers)
         self.layer_js = np.zeros((n_layers, n_layers))
+        self.node_mass: np.ndarray | None = None
         self.queries = 0
 
-    def add(self, pattern: np.ndarray) -> None:
-        """One prompt's ``[layer, head, T, T]`` pattern."""
+    def add(self, pattern: np.ndarray, node_tokens: np.ndarray | None = None) -> None:
+        """One prompt's ``[layer, head, T, T]`` pattern; ``node_tokens``, [T] bool: the tokens of
+        node names (give it for every prompt or for none)."""
         n_layers, n_heads, n_tokens, _ = pattern.shape
+        if node_tokens is not None:
+            mass = pattern[..., node_tokens].sum(axis=(-1, -2))
+            self.node_mass = mass if self.node_mass is None else self.node_mass + mass
         distance = np.abs(np.arange(n_tokens)[:, None] - np.arange(n_tokens)[None, :])
         self.sums["entropy"] += entropy(pattern).sum(axis=-1)
         self.sums["span"] += (pattern * distance).sum(axis=(-1, -2))
@@ -63,13 +70,15 @@ class MetricAccumulator:
         self.queries += n_tokens
 
     def tables(self) -> tuple[pd.DataFrame, pd.DataFrame]:
-        """(per layer x head: entropy, span, first_token_mass and the layer's head_diversity;
-        layer x layer similarity, long form)."""
+        """(per layer x head: entropy, span, first_token_mass, node_mass (if node tokens were given)
+        and the layer's head_diversity; layer x layer similarity, long form)."""
         n_layers, n_heads = self.shape
         layer, head = np.meshgrid(np.arange(n_layers), np.arange(n_heads), indexing="ij")
         heads = pd.DataFrame({"layer": layer.ravel(), "head": head.ravel()})
         for name, total in self.sums.items():
             heads[name] = (total / self.queries).ravel()
+        if self.node_mass is not None:
+            heads["node_mass"] = (self.node_mass / self.queries).ravel()
         heads["head_diversity"] = np.repeat(self.diversity / self.queries, n_heads)
         a, b = np.meshgrid(np.arange(n_layers), np.arange(n_layers), indexing="ij")
         similarity = pd.DataFrame({"layer_a": a.ravel(), "layer_b": b.ravel(),

@@ -5,8 +5,9 @@ Every token of a prompt gets a query role: ``node`` (a token of a node mention),
 (punctuation, special tokens). For a query, every key gets one category, the first
 that applies:
   self (the query itself), first (the prompt's first token, the usual attention sink),
-  parent / child / same_node (a node query: a mention of one of its parents, of one of
-  its children, or another mention of its own node),
+  parent / child / same_node / other_node (a node query: a mention of one of its parents,
+  of one of its children, another mention of its own node, or a mention of a node it has
+  no edge with),
   source / target (a connective query: the mention just before it, the mention just
   after it: in "A -> B" the edge's source and target),
   elsewhere (anything else).
@@ -26,7 +27,7 @@ import pandas as pd
 from .alignment import mention_tokens
 
 QUERY_ROLES = ("node", "connective", "other")
-KEY_CATEGORIES = ("self", "first", "parent", "child", "same_node", "source", "target", "elsewhere")
+KEY_CATEGORIES = ("self", "first", "parent", "child", "same_node", "other_node", "source", "target", "elsewhere")
 # tag -> (query role, key category); "all" pools the queries of every role.
 TAG_SCORES = {
     "parent-finder": ("node", "parent"),
@@ -77,6 +78,7 @@ def key_categories(layout: dict[str, np.ndarray], edges: list[tuple[int, int]]) 
         ("parent", is_node_query & parent_of[q_node, k_node]),
         ("child", is_node_query & parent_of[k_node, q_node]),
         ("same_node", is_node_query & (q_node == k_node) & (mention[:, None] != mention[None, :])),
+        ("other_node", is_node_query & (q_node != k_node)),
         ("source", is_connective & (mention[None, :] >= 0) & (mention[None, :] == layout["previous"][:, None])),
         ("target", is_connective & (mention[None, :] >= 0) & (mention[None, :] == layout["following"][:, None])),
     ]

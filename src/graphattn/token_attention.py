@@ -54,7 +54,8 @@ def analyse(prompts_path: str, graphs_path: str, model_path: str, n_prompts: int
             for prompt, pattern, off, n_tokens in zip(batch, patterns, offsets, mask.sum(dim=1).tolist()):
                 # Right padding: the real tokens come first.
                 pattern, off = pattern[..., :n_tokens, :n_tokens], off[:n_tokens]
-                roles.add(pattern, token_layout(off, prompt["text"], prompt["mentions"]), edges[prompt["graph_id"]])
-                metrics.add(pattern)
+                layout = token_layout(off, prompt["text"], prompt["mentions"])
+                roles.add(pattern, layout, edges[prompt["graph_id"]])
+                metrics.add(pattern, layout["node"] >= 0)
     log.info("analysed %d prompts of %s", len(sample), prompts_path)
     return roles, metrics
