@@ -215,6 +215,37 @@ def finetune_graph_settings(name):
     return canonical({key: graph_set[key] for key in ("min_nodes", "max_nodes", "edge_prob", "naming")})
 
 
+def taught_model(name, role):
+    """A fine-tuned model's base, itself, or its control ("base", "finetuned", "control"); None if absent."""
+    if role == "base":
+        return config["models"][name]["finetune"]["base"]
+    if role == "control":
+        return next((m for m, e in config["models"].items() if e["control_of"] == name), None)
+    return name
+
+
+def taught_run(wildcards, role):
+    return dict(model=taught_model(wildcards.finetuned, role), graph_set=wildcards.graph_set, notation=wildcards.notation)
+
+
+def analysis_file(wildcards, role, name):
+    """`name` of the analyse_attention job of a fine-tuned model's base, itself or its control."""
+    model = taught_model(wildcards.finetuned, role)
+    if model is None:
+        return []
+    return "results/analysis/{model}/{graph_set}/{notation}/{name}".format(name=name, **taught_run(wildcards, role))
+
+
+def head_change_targets():
+    """The before/after comparison of every fine-tuned model whose base is asked and patched beside it."""
+    if not config.get("behaviour") or config["behaviour"]["patching"]["method"] == "none":
+        return []
+    runs = {(r["model"], r["graph_set"], r["notation"]) for r in behaviour_runs()}
+    return ["results/plots/taught/{m}/{g}/{n}/head_changes.png".format(m=m, g=g, n=n)
+            for m in finetuned_models() for (model, g, n) in sorted(runs)
+            if model == m and (config["models"][m]["finetune"]["base"], g, n) in runs]
+
+
 def toy_roles(wildcards):
     """The toy's head roles on its own graph set, first notation: the tags beside its ablation."""
     return f"results/analysis/{toy_model_name()}/{config['toy']['graph_set']}/{config['notations'][0]}/head_roles.json"
@@ -225,7 +256,7 @@ def plot_files():
     if toy_model_name():
         files += ["results/plots/toy_history.png", "results/plots/toy_dynamics.png",
                   "results/models/toy_ablation.csv", "results/plots/toy_ablation.png"]
-    return files + expand("results/plots/{finetuned}_history.png", finetuned=finetuned_models())
+    return files + expand("results/plots/{finetuned}_history.png", finetuned=finetuned_models()) + head_change_targets()
 
 
 def behaviour_runs():

@@ -52,3 +52,37 @@ rule finetune_history_plot:
         "../envs/pipeline.yaml"
     script:
         "../workflow/scripts/finetune_history_plot.py"
+
+
+# What fine-tuning changed, head by head (graphattn.behaviour.head_changes): the taught model
+# against its base on the same graph set and notation; its random-init control gives the level
+# of the node-to-node share on edges that attention knowing no graph reaches.
+rule head_changes:
+    input:
+        before_use=lambda w: behaviour_files("encoding_use_heads.csv", [taught_run(w, "base")])[0],
+        after_use=BEHAVIOUR_DIR.replace("{model}", "{finetuned}") + "/encoding_use_heads.csv",
+        before_metrics=lambda w: analysis_file(w, "base", "attention_metrics.csv"),
+        after_metrics=lambda w: analysis_file(w, "finetuned", "attention_metrics.csv"),
+        before_shares=lambda w: analysis_file(w, "base", "role_shares.csv"),
+        after_shares=lambda w: analysis_file(w, "finetuned", "role_shares.csv"),
+        control_shares=lambda w: analysis_file(w, "control", "role_shares.csv"),
+    output:
+        heads="results/taught/{finetuned}/{graph_set}/{notation}/head_changes.csv",
+        csv=report(
+            "results/taught/{finetuned}/{graph_set}/{notation}/head_changes_summary.csv",
+            caption="../workflow/report/head_changes_summary.rst",
+            category="Taught models",
+        ),
+        png=report(
+            "results/plots/taught/{finetuned}/{graph_set}/{notation}/head_changes.png",
+            caption="../workflow/report/head_changes.rst",
+            category="Taught models",
+        ),
+    log:
+        "results/logs/head_changes/{finetuned}/{graph_set}/{notation}.log",
+    params:
+        base=lambda w: taught_model(w.finetuned, "base"),
+    conda:
+        "../envs/pipeline.yaml"
+    script:
+        "../workflow/scripts/head_changes.py"

@@ -159,25 +159,38 @@ def test_config_completes_a_finetuned_entry_and_names_bad_ones(base):
 
 @pytest.mark.e2e
 @pytest.mark.slow
-def test_the_taught_folder_is_made_by_its_rule_and_dumped_like_any_model(tmp_path, base):
-    """The real snakemake CLI fine-tunes the tiny base, plots its training and dumps it through the
-    common TransformerBridge path; the dump equals node matrices from Hugging Face's own eager
+def test_the_taught_model_is_made_by_its_rule_dumped_like_any_model_and_compared_with_its_base(tmp_path, base):
+    """The real snakemake CLI fine-tunes the tiny base, plots its training, dumps it through the
+    common TransformerBridge path, asks, patches and analyses it and its base on the same graphs and
+    compares them head by head. The dump equals node matrices from Hugging Face's own eager
     attentions of the saved folder. Its control waits for no training."""
     from transformers import AutoModelForCausalLM
 
     config = taught_config(base)
-    dump = "results/attention/taught/tiny/arrow/dense.npy"
+    config["behaviour"] = {"models": ["base", "taught"], "kinds": ["parents"], "shots": 1, "max_prompts": 2,
+                           "max_new_tokens": 4, "patching": {"max_pairs": 2, "method": "exact"}}
     control_plan = job_fields(run_snakemake(tmp_path, "-n", "results/attention/taught-random/tiny/arrow/dense.npy",
                                             config=config).stdout)
     assert "finetune_model" not in {rule for rule, _ in control_plan}
-    run_snakemake(tmp_path, "--cores", "2", dump, "results/plots/taught_history.png", config=config)
+    changes = "results/taught/taught/tiny/arrow/"
+    config["analysis"] = {"prompts": 8}
+    run_snakemake(tmp_path, "--cores", "2", "results/plots/taught/taught/tiny/arrow/head_changes.png",
+                  "results/plots/taught_history.png", config=config, timeout=1500)
+
     folder = tmp_path / "results/models/taught"
     assert json.loads((folder / "config.json").read_text())["architectures"] == ["LlamaForCausalLM"]
     assert not (folder / "adapter_config.json").exists()  # merged: a plain folder of the base's architecture
     metrics = json.loads((tmp_path / "results/models/taught_metrics.json").read_text())
     assert metrics["steps"] == SETTINGS["steps"] and (tmp_path / "results/plots/taught_history.png").stat().st_size > 0
 
-    stored = np.load(tmp_path / dump).astype(np.float32)
+    table = pd.read_csv(tmp_path / changes / "head_changes.csv")
+    summary = pd.read_csv(tmp_path / changes / "head_changes_summary.csv")
+    assert len(table) == 2 * 2 * 2 * 4  # activations x directions x layers x heads
+    assert table[["parent_acc_before", "parent_acc_after", "node_mass_before", "node_mass_after"]].notna().all().all()
+    assert (table["parent_acc_before"] != table["parent_acc_after"]).any()  # the folders differ
+    assert 0 < summary["node_mass_before"].iloc[0] < 1 and 0 <= summary["edge_share_control"].iloc[0] <= 1
+
+    stored = np.load(tmp_path / "results/attention/taught/tiny/arrow/dense.npy").astype(np.float32)
     rendered = prompts.load(str(tmp_path / "results/prompts/tiny/arrow.jsonl"))[:3]
     tokenizer = load_bridge(str(folder)).tokenizer  # the tokens the dump saw, the bridge's start token included
     model = AutoModelForCausalLM.from_pretrained(folder, attn_implementation="eager", dtype=torch.float32).eval()

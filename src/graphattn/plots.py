@@ -11,6 +11,7 @@ The figures of the ablation table draw each row's 95% interval over test graphs
 
 from __future__ import annotations
 
+import numpy as np
 import pandas as pd
 
 from .atomic import atomic_path
@@ -536,4 +537,48 @@ def f1_by_size(table: pd.DataFrame, sizes: dict[str, float], controls: dict[str,
         ax.set_title(f"{model} / {relation} (dashed: control)", fontsize=9)
     axes[0].legend(fontsize=7)
     fig.suptitle(title, fontsize=10)
+    return save(fig, path)
+
+
+def head_changes(table: pd.DataFrame, stats: pd.DataFrame, path, title: str,
+                 activation: str = "out", direction: str = "noising"):
+    """A taught model against its base, a point per head (one patching map): parent accuracy read
+    alone before and after; the taught model's patching effect against the base's parent accuracy
+    (its top-k used heads outlined in red); the patching effect before and after; and the mean
+    attention to node tokens and share of node-to-node attention on edges, before and after
+    (dashed: the taught model's random-init control)."""
+    part = table[(table["activation"] == activation) & (table["direction"] == direction)]
+    stat = stats[(stats["activation"] == activation) & (stats["direction"] == direction)].iloc[0]
+    k = int(stat["top_k"])
+    top = part.sort_values(["effect_after", "layer", "head"], ascending=[False, True, True]).head(k)
+    fig, axes = _panels(4, 4, (3.6, 3.4))
+    n_layers = int(part["layer"].max()) + 1
+    style = dict(c=part["layer"], cmap="viridis", vmin=0, vmax=max(n_layers - 1, 1), s=18,
+                 edgecolors="black", linewidths=0.3)
+    pairs = [("parent_acc_before", "parent_acc_after", "parent accuracy before", "parent accuracy after",
+              f"encoding (Spearman {stat['spearman_encoding_after_before']:.2f})"),
+             ("parent_acc_before", "effect_after", "parent accuracy before", "patching effect after",
+              f"use after vs encoding before\n(top {k} used: {int(stat['overlap_used_encoded_before'])} "
+              f"were top encoders; chance {stat['chance_overlap']:.1f})"),
+             ("effect_before", "effect_after", "patching effect before", "patching effect after",
+              f"use (Spearman {stat['spearman_use_after_use_before']:.2f})")]
+    for ax, (x, y, xlabel, ylabel, name) in zip(axes, pairs):
+        points = ax.scatter(part[x], part[y], **style)
+        if y == "effect_after":
+            ax.scatter(top[x], top[y], s=40, facecolors="none", edgecolors="red", linewidths=0.8)
+        ax.set_xlabel(xlabel)
+        ax.set_ylabel(ylabel)
+        ax.set_title(name, fontsize=8)
+    fig.colorbar(points, ax=axes[2], label="layer")
+    bars = axes[3]
+    names = ["node_mass", "edge_share"]
+    for i, stage in enumerate(("before", "after")):
+        bars.bar(np.arange(2) + 0.38 * (i - 0.5), [stat[f"{n}_{stage}"] for n in names], width=0.38, label=stage)
+    if pd.notna(stat["edge_share_control"]):
+        bars.hlines(stat["edge_share_control"], 0.6, 1.4, colors="black", linestyles="dashed", label="control")
+    bars.set_xticks(range(2), ["attention to\nnode tokens", "node-to-node\non edges"], fontsize=8)
+    bars.set_ylim(0, 1)
+    bars.set_ylabel("mean over heads")
+    bars.legend(fontsize=7)
+    fig.suptitle(f"{title} ({activation}, {direction})", fontsize=9)
     return save(fig, path)
