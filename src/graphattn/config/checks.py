@@ -93,6 +93,7 @@ def _toy_problems(config: dict) -> list[str]:
                             f"accepted: heads that divide {toy['hidden']}")
     return problems
 
+
 def _finetune_problems(config: dict) -> list[str]:
     """A fine-tuned model's base is a configured causal model given by `path` or `gguf` (not
     itself fine-tuned), and its training graphs follow a configured graph set."""

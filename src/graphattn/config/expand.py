@@ -11,6 +11,7 @@ def with_gguf_paths(models: dict) -> dict:
     return {name: {**entry, "path": gguf.PREFIX + gguf.resource_name(entry["gguf"])} if "gguf" in entry else entry
             for name, entry in models.items()}
 
+
 def with_finetune_paths(models: dict) -> dict:
     """Entries with a `finetune` section get the path of the folder the rule finetune_model writes
     ("finetune:<name>"), the base's path in that section (what the rule reads, and the control's
