@@ -224,16 +224,11 @@ def taught_model(name, role):
     return name
 
 
-def taught_run(wildcards, role):
-    return dict(model=taught_model(wildcards.finetuned, role), graph_set=wildcards.graph_set, notation=wildcards.notation)
-
-
-def analysis_file(wildcards, role, name):
-    """`name` of the analyse_attention job of a fine-tuned model's base, itself or its control."""
+def taught_file(wildcards, role, pattern):
+    """``pattern`` ({model}, {graph_set}, {notation}) for a fine-tuned model's base, itself or its
+    control on the job's graph set and notation; none for an absent control."""
     model = taught_model(wildcards.finetuned, role)
-    if model is None:
-        return []
-    return "results/analysis/{model}/{graph_set}/{notation}/{name}".format(name=name, **taught_run(wildcards, role))
+    return pattern.format(model=model, graph_set=wildcards.graph_set, notation=wildcards.notation) if model else []
 
 
 def head_change_targets():

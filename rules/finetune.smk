@@ -57,15 +57,18 @@ rule finetune_history_plot:
 # What fine-tuning changed, head by head (graphattn.behaviour.head_changes): the taught model
 # against its base on the same graph set and notation; its random-init control gives the level
 # of the node-to-node share on edges that attention knowing no graph reaches.
+ANALYSIS_DIR = "results/analysis/{model}/{graph_set}/{notation}"
+
+
 rule head_changes:
     input:
-        before_use=lambda w: behaviour_files("encoding_use_heads.csv", [taught_run(w, "base")])[0],
-        after_use=BEHAVIOUR_DIR.replace("{model}", "{finetuned}") + "/encoding_use_heads.csv",
-        before_metrics=lambda w: analysis_file(w, "base", "attention_metrics.csv"),
-        after_metrics=lambda w: analysis_file(w, "finetuned", "attention_metrics.csv"),
-        before_shares=lambda w: analysis_file(w, "base", "role_shares.csv"),
-        after_shares=lambda w: analysis_file(w, "finetuned", "role_shares.csv"),
-        control_shares=lambda w: analysis_file(w, "control", "role_shares.csv"),
+        before_use=lambda w: taught_file(w, "base", BEHAVIOUR_DIR + "/encoding_use_heads.csv"),
+        after_use=lambda w: taught_file(w, "finetuned", BEHAVIOUR_DIR + "/encoding_use_heads.csv"),
+        before_metrics=lambda w: taught_file(w, "base", ANALYSIS_DIR + "/attention_metrics.csv"),
+        after_metrics=lambda w: taught_file(w, "finetuned", ANALYSIS_DIR + "/attention_metrics.csv"),
+        before_shares=lambda w: taught_file(w, "base", ANALYSIS_DIR + "/role_shares.csv"),
+        after_shares=lambda w: taught_file(w, "finetuned", ANALYSIS_DIR + "/role_shares.csv"),
+        control_shares=lambda w: taught_file(w, "control", ANALYSIS_DIR + "/role_shares.csv"),
     output:
         heads="results/taught/{finetuned}/{graph_set}/{notation}/head_changes.csv",
         csv=report(

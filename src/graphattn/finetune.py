@@ -18,12 +18,11 @@ from pathlib import Path
 
 import pandas as pd
 import torch
-from tqdm import tqdm
 
 from .atomic import write_json, write_text
 from .toy.examples import collate, graph_set_edge_sets, toy_data
 from .toy.model import save_folder
-from .toy.training import StopRule, exact_accuracy, lr_schedules, train_step
+from .toy.training import StopRule, exact_accuracy, lr_schedules, train_loop
 
 log = logging.getLogger(__name__)
 
@@ -102,19 +101,13 @@ def finetune(base_folder: str, model_dir: str, history_path: str, metrics_path: 
     stop = StopRule(settings["stop_accuracy"], settings["stop_evaluations"])
 
     model.eval()
-    history = [{"step": 0, "loss": float("nan"), "val_accuracy": exact_accuracy(model, val), "seconds": 0.0}]
+    before = {"step": 0, "loss": float("nan"), "val_accuracy": exact_accuracy(model, val), "seconds": 0.0}
     start = time.perf_counter()
     batches = stream.batches(settings["batch_size"], settings["questions"], settings["parent_share"])
-    for step in (bar := tqdm(range(1, steps + 1), desc="finetune_model", unit="step")):
-        loss = train_step(model, collate(next(batches), pad), [optimiser], schedules)
-        if step % settings["eval_every"] == 0 or step == steps:
-            model.eval()
-            accuracy = exact_accuracy(model, val)
-            history.append({"step": step, "loss": loss.item(), "val_accuracy": accuracy,
-                            "seconds": round(time.perf_counter() - start, 1)})
-            bar.set_postfix(loss=f"{loss.item():.3f}", val_acc=f"{accuracy:.3f}")
-            if stop.met(accuracy):
-                break
+    trained, step = train_loop(model, batches, pad, [optimiser], schedules, val, stop, steps, settings["eval_every"],
+                               "finetune_model",
+                               on_evaluation=lambda step, row: row.update(seconds=round(time.perf_counter() - start, 1)))
+    history = [before] + trained
 
     model = merged(model, settings)
     model.eval()

@@ -550,7 +550,9 @@ def head_changes(table: pd.DataFrame, stats: pd.DataFrame, path, title: str,
     part = table[(table["activation"] == activation) & (table["direction"] == direction)]
     stat = stats[(stats["activation"] == activation) & (stats["direction"] == direction)].iloc[0]
     k = int(stat["top_k"])
-    top = part.sort_values(["effect_after", "layer", "head"], ascending=[False, True, True]).head(k)
+    from .behaviour.encoding import ranked
+
+    top = ranked(part, "effect_after").head(k)
     fig, axes = _panels(4, 4, (3.6, 3.4))
     n_layers = int(part["layer"].max()) + 1
     style = dict(c=part["layer"], cmap="viridis", vmin=0, vmax=max(n_layers - 1, 1), s=18,

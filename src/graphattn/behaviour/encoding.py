@@ -51,6 +51,11 @@ def order(heads: pd.DataFrame) -> list[tuple[int, int]]:
     return list(zip(heads["layer"].astype(int), heads["head"].astype(int)))
 
 
+def ranked(heads: pd.DataFrame, column: str) -> pd.DataFrame:
+    """The heads by ``column``, largest first, ties broken by layer and head (as the patching table's rank is)."""
+    return heads.sort_values([column, "layer", "head"], ascending=[False, True, True])
+
+
 def named(heads: list[tuple[int, int]]) -> str:
     return " ".join(f"L{layer}H{head}" for layer, head in heads)
 
@@ -66,9 +71,9 @@ def summary(table: pd.DataFrame) -> pd.DataFrame:
     for (activation, direction), heads in table.groupby(["activation", "direction"], sort=False):
         n = len(heads)
         k = top_k(n)
-        used = order(heads.sort_values(["effect", "layer", "head"], ascending=[False, True, True]))
+        used = order(ranked(heads, "effect"))
         for name in ENCODING:
-            encoded = heads.sort_values([name, "layer", "head"], ascending=[False, True, True])
+            encoded = ranked(heads, name)
             top_used, top_encoded = used[:k], order(encoded)[:k]
             rho, p = spearmanr(heads[name], heads["effect"]) if heads["effect"].notna().all() else (np.nan, np.nan)
             best = top_encoded[0]

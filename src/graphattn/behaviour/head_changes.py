@@ -17,7 +17,7 @@ from __future__ import annotations
 import numpy as np
 import pandas as pd
 
-from .encoding import named, order, top_k
+from .encoding import named, order, ranked, top_k
 
 STAGES = ("before", "after")
 SCORES = ("parent_acc", "auroc")
@@ -44,8 +44,7 @@ def per_head(use: dict[str, pd.DataFrame], attention: dict[str, pd.DataFrame]) -
     attention_columns."""
     tables = []
     for stage in STAGES:
-        if set(use[stage]["layer"].astype(str) + "." + use[stage]["head"].astype(str)) != \
-                set(attention[stage]["layer"].astype(str) + "." + attention[stage]["head"].astype(str)):
+        if set(order(use[stage])) != set(order(attention[stage])):
             raise ValueError(f"the {stage} model's patching and attention tables do not list the same heads")
         table = use[stage][["activation", "direction", "layer", "head", "effect", "rank", *SCORES, "role"]].merge(
             attention[stage], on=["layer", "head"], how="left", validate="many_to_one")
@@ -73,8 +72,7 @@ def summary(table: pd.DataFrame, control_edge_share: float | None = None) -> pd.
         k = top_k(n)
 
         def top(column: str) -> list[tuple[int, int]]:
-            ranked = heads.sort_values([column, "layer", "head"], ascending=[False, True, True])
-            return order(ranked)[:k]
+            return order(ranked(heads, column))[:k]
 
         used_after, used_before = top("effect_after"), top("effect_before")
         encoded_before, encoded_after = top("parent_acc_before"), top("parent_acc_after")

@@ -83,6 +83,26 @@ class StopRule:
         return self.passes == self.evaluations
 
 
+def train_loop(model, batches, pad: int, optimisers: list, schedules: list, val: dict[str, torch.Tensor],
+               stop: StopRule, steps: int, eval_every: int, desc: str, on_evaluation=None) -> tuple[list[dict], int]:
+    """Train on ``batches`` until ``stop`` is met at an evaluation (every ``eval_every`` steps and at
+    the last) or ``steps`` run out. Returns (a row per evaluation: step, loss, val_accuracy; the last
+    step). ``on_evaluation(step, row)`` runs after each evaluation, before the stop rule reads it."""
+    history = []
+    for step in (bar := tqdm(range(1, steps + 1), desc=desc, unit="step")):
+        loss = train_step(model, collate(next(batches), pad), optimisers, schedules)
+        if step % eval_every == 0 or step == steps:
+            model.eval()
+            row = {"step": step, "loss": loss.item(), "val_accuracy": exact_accuracy(model, val)}
+            history.append(row)
+            bar.set_postfix(loss=f"{row['loss']:.3f}", val_acc=f"{row['val_accuracy']:.3f}")
+            if on_evaluation:
+                on_evaluation(step, row)
+            if stop.met(row["val_accuracy"]):
+                break
+    return history, step
+
+
 def train_toy(model_dir: str, history_path: str, metrics_path: str, graph_settings: dict, toy: dict,
               dynamics_path: str | None = None, role_scores_path: str | None = None,
               graph_set_paths: list[str] = ()) -> dict:
@@ -116,21 +136,12 @@ def train_toy(model_dir: str, history_path: str, metrics_path: str, graph_settin
         recorder = DynamicsRecorder(tokenizer, graph_settings, toy["notations"][0], toy["probe_prompts"], seed + 4)
         model.eval()
         recorder.record(model, 0)
-    history = []
     # The training batches are drawn by a child process while the model trains: the same seeded
     # stream, a fifth of a step off the training's one thread (graphattn.toy.prefetch).
     with Prefetched(stream.batches, toy["batch_size"], toy["questions"], toy["parent_share"]) as train:
-        for step in (bar := tqdm(range(1, steps + 1), desc="train_toy_model", unit="step")):
-            loss = train_step(model, collate(next(train), pad), optimisers, schedules)
-            if step % toy["eval_every"] == 0 or step == steps:
-                model.eval()
-                accuracy = exact_accuracy(model, val)
-                history.append({"step": step, "loss": loss.item(), "val_accuracy": accuracy})
-                bar.set_postfix(loss=f"{loss.item():.3f}", val_acc=f"{accuracy:.3f}")
-                if recorder:
-                    recorder.record(model, step)
-                if stop.met(accuracy):
-                    break
+        history, step = train_loop(model, train, pad, optimisers, schedules, val, stop, steps, toy["eval_every"],
+                                   "train_toy_model",
+                                   on_evaluation=(lambda step, row: recorder.record(model, step)) if recorder else None)
 
     model.eval()
     metrics = {
